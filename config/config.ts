@@ -1,0 +1,172 @@
+import { randomBytes } from 'node:crypto';
+
+export type Role = 'storefront' | 'admin';
+
+export interface ApiKey {
+  name: string;
+  role: Role;
+  secret: string;
+}
+
+export interface SequenceFormat {
+  prefix: string;
+  padding: number;
+  start: number;
+}
+
+export interface Config {
+  env: 'development' | 'production' | 'test';
+  port: number;
+  host: string;
+  logLevel: string;
+  databaseUrl: string;
+  dbPoolMax: number;
+  redisUrl: string;
+  queuePrefix: string;
+  apiKeys: ApiKey[];
+  /** True when the keys were generated because API_KEYS was empty (development only). */
+  apiKeysGenerated: boolean;
+  bodyLimitBytes: number;
+  intakeMaxBacklog: number;
+  jobAttempts: number;
+  jobBackoffMs: number;
+  failedJobRetentionDays: number;
+  workerConcurrency: number;
+  shutdownGraceMs: number;
+  relayIntervalMs: number;
+  relayAfterMs: number;
+  backorders: boolean;
+  numbers: {
+    order: SequenceFormat;
+    invoice: SequenceFormat;
+    shipment: SequenceFormat;
+    refund: SequenceFormat;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/**
+ * Reads the configuration from the environment. Every variable has a working local default;
+ * every bad value is reported, all at once, one line each.
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const read = (name: string, fallback: string): string => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? fallback : value.trim();
+  };
+  const int = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name, String(fallback));
+    if (!/^-?\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name}=${JSON.stringify(raw)}: expected a whole number from ${min} to ${max}`);
+      return fallback;
+    }
+    return Number(raw);
+  };
+  const bool = (name: string, fallback: boolean): boolean => {
+    const raw = read(name, String(fallback)).toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+    if (['false', '0', 'no', 'off'].includes(raw)) return false;
+    problems.push(`${name}=${JSON.stringify(raw)}: expected true or false`);
+    return fallback;
+  };
+  const url = (name: string, fallback: string, protocols: string[]): string => {
+    const raw = read(name, fallback);
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name}: expected a ${protocols.join(' or ')} URL, got ${parsed.protocol}`);
+      }
+    } catch {
+      problems.push(`${name}=${JSON.stringify(raw)}: not a URL`);
+    }
+    return raw;
+  };
+  const sequence = (doc: string, prefix: string, padding: number, start: number): SequenceFormat => ({
+    prefix: env[`${doc}_NUMBER_PREFIX`] ?? prefix,
+    padding: int(`${doc}_NUMBER_PADDING`, padding, 1, 20),
+    start: int(`${doc}_NUMBER_START`, start, 1, 1_000_000_000_000),
+  });
+
+  const nodeEnv = read('NODE_ENV', 'development');
+  if (!['development', 'production', 'test'].includes(nodeEnv)) {
+    problems.push(`NODE_ENV=${JSON.stringify(nodeEnv)}: expected development, production or test`);
+  }
+  const envName = (['production', 'test'].includes(nodeEnv) ? nodeEnv : 'development') as Config['env'];
+
+  const queuePrefix = read('QUEUE_PREFIX', '{orderflow}');
+  if (queuePrefix.includes(':')) problems.push(`QUEUE_PREFIX=${JSON.stringify(queuePrefix)}: must not contain ':'`);
+
+  const { keys, generated } = parseApiKeys(read('API_KEYS', ''), envName, problems);
+
+  const config: Config = {
+    env: envName,
+    port: int('PORT', 3000, 0, 65535),
+    host: read('HOST', '0.0.0.0'),
+    logLevel: read('LOG_LEVEL', envName === 'test' ? 'warn' : 'info'),
+    databaseUrl: url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/orderflow', ['postgres:', 'postgresql:']),
+    dbPoolMax: int('DB_POOL_MAX', 10, 1, 200),
+    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    queuePrefix,
+    apiKeys: keys,
+    apiKeysGenerated: generated,
+    bodyLimitBytes: int('BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
+    intakeMaxBacklog: int('INTAKE_MAX_BACKLOG', 20_000, 1, 10_000_000),
+    jobAttempts: int('JOB_ATTEMPTS', 8, 1, 100),
+    jobBackoffMs: int('JOB_BACKOFF_MS', 1000, 1, 3_600_000),
+    failedJobRetentionDays: int('FAILED_JOB_RETENTION_DAYS', 7, 1, 365),
+    workerConcurrency: int('WORKER_CONCURRENCY', 8, 1, 256),
+    shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    relayIntervalMs: int('RELAY_INTERVAL_MS', 5000, 100, 3_600_000),
+    relayAfterMs: int('RELAY_AFTER_MS', 5000, 0, 3_600_000),
+    backorders: bool('BACKORDERS', false),
+    numbers: {
+      order: sequence('ORDER', '', 9, 100_000_001),
+      invoice: sequence('INVOICE', 'INV-', 6, 1),
+      shipment: sequence('SHIPMENT', 'SHP-', 6, 1),
+      refund: sequence('REFUND', 'RFD-', 6, 1),
+    },
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}
+
+function parseApiKeys(
+  raw: string,
+  env: Config['env'],
+  problems: string[],
+): { keys: ApiKey[]; generated: boolean } {
+  if (raw === '') {
+    if (env === 'production') {
+      problems.push('API_KEYS: required in production, as comma-separated name:role:secret (roles: storefront, admin)');
+      return { keys: [], generated: false };
+    }
+    return {
+      keys: [
+        { name: 'dev-storefront', role: 'storefront', secret: randomBytes(18).toString('base64url') },
+        { name: 'dev-admin', role: 'admin', secret: randomBytes(18).toString('base64url') },
+      ],
+      generated: true,
+    };
+  }
+  const keys: ApiKey[] = [];
+  for (const [index, entry] of raw.split(',').entries()) {
+    const [name, role, secret, ...rest] = entry.trim().split(':');
+    if (!name || !secret || rest.length > 0 || (role !== 'storefront' && role !== 'admin')) {
+      problems.push(`API_KEYS entry ${index + 1}: expected name:role:secret with role storefront or admin`);
+      continue;
+    }
+    if (secret.length < 16) problems.push(`API_KEYS entry ${index + 1} (${name}): secret shorter than 16 characters`);
+    if (keys.some((k) => k.name === name)) problems.push(`API_KEYS entry ${index + 1}: duplicate name ${name}`);
+    keys.push({ name, role, secret });
+  }
+  return { keys, generated: false };
+}

@@ -1,0 +1,56 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Static, TSchema } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/config.js';
+import type { Action } from '../db/entities.js';
+import type { ActionQueueName } from '../queues/names.js';
+
+/** What a handler gets: the transaction's EntityManager, the action being applied, configuration and the clock. */
+export interface ActionContext {
+  em: EntityManager;
+  action: Action;
+  config: Config;
+  now: Date;
+  log: Logger;
+}
+
+/** Names what an action created, e.g. `{ orderId }` or `{ invoiceId }`. */
+export type ActionResult = Record<string, string>;
+
+/** Raised when a stored payload no longer matches its schema: a defect to fix, not a condition to retry. */
+export class InvalidPayloadError extends Error {
+  constructor(type: string, problems: string[]) {
+    super(`stored payload of ${type} does not match its schema: ${problems.join('; ')}`);
+    this.name = 'InvalidPayloadError';
+  }
+}
+
+export interface ActionDefinition<S extends TSchema = TSchema> {
+  type: string;
+  queue: ActionQueueName;
+  /** JSON schema of the request body; the API validates against it and the worker checks it again. */
+  schema: S;
+  apply(ctx: ActionContext, payload: unknown): Promise<ActionResult>;
+}
+
+/** A new action type is a schema, a pure rule called by `handle`, and this definition. */
+export function defineAction<S extends TSchema>(definition: {
+  type: string;
+  queue: ActionQueueName;
+  schema: S;
+  handle(ctx: ActionContext, payload: Static<S>): Promise<ActionResult>;
+}): ActionDefinition<S> {
+  const check = TypeCompiler.Compile(definition.schema);
+  return {
+    type: definition.type,
+    queue: definition.queue,
+    schema: definition.schema,
+    apply(ctx, payload) {
+      if (!check.Check(payload)) {
+        throw new InvalidPayloadError(definition.type, [...check.Errors(payload)].map((e) => `${e.path} ${e.message}`));
+      }
+      return definition.handle(ctx, payload);
+    },
+  };
+}

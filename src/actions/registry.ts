@@ -1,0 +1,18 @@
+import type { ActionQueueName } from '../queues/names.js';
+import type { ActionDefinition } from './definition.js';
+import { placeOrder } from './order-place.js';
+
+/** Every action type the pipeline applies. */
+export const actionDefinitions: readonly ActionDefinition[] = [placeOrder];
+
+const byType = new Map(actionDefinitions.map((definition) => [definition.type, definition]));
+
+export function actionDefinition(type: string): ActionDefinition {
+  const definition = byType.get(type);
+  if (!definition) throw new Error(`unknown action type ${type}`);
+  return definition;
+}
+
+export function queueOf(type: string): ActionQueueName {
+  return actionDefinition(type).queue;
+}

@@ -1,0 +1,92 @@
+import { LockMode } from '@mikro-orm/core';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/config.js';
+import { DomainError } from '../domain/errors.js';
+import { Action, Order, type ActionError } from '../db/entities.js';
+import { appendEvent } from './history.js';
+import { actionDefinition } from './registry.js';
+
+export type RunOutcome =
+  | { kind: 'succeeded'; result: Record<string, string> }
+  | { kind: 'rejected'; error: ActionError }
+  /** Another delivery of the same job finished it already: nothing to do. */
+  | { kind: 'finished-before' }
+  /** An earlier action of the same order has not finished: try again later. */
+  | { kind: 'wait' }
+  | { kind: 'missing' };
+
+export interface RunnerDeps {
+  orm: MikroORM;
+  config: Config;
+  log: Logger;
+}
+
+const TERMINAL = new Set(['succeeded', 'rejected']);
+
+/**
+ * Claims the action unless an earlier action of its order is unfinished: actions of one order apply in the order
+ * they were accepted, different orders in parallel. A claim counts an attempt.
+ */
+const CLAIM = `
+  update actions a set status = 'processing', attempts = a.attempts + 1, updated_at = now()
+  where a.id = ? and a.status in ('queued', 'processing', 'failed')
+    and not exists (
+      select 1 from actions p
+      where p.order_id = a.order_id and p.seq < a.seq and p.status not in ('succeeded', 'rejected'))
+  returning a.id`;
+
+/**
+ * Applies one action in one PostgreSQL transaction: its handler's writes, the history and the action's outcome
+ * commit together. A business rejection rolls back the handler's writes (savepoint) and records the refusal.
+ * Anything else throws, for the queue to retry. Safe to call twice for the same action.
+ */
+export async function runAction(deps: RunnerDeps, actionId: string, now: Date = new Date()): Promise<RunOutcome> {
+  const em = deps.orm.em.fork();
+  const claimed = await em.execute(CLAIM, [actionId]);
+  if (claimed.length === 0) {
+    const [row] = await em.execute<{ status: string }[]>('select status from actions where id = ?', [actionId]);
+    if (!row) return { kind: 'missing' };
+    return TERMINAL.has(row.status) ? { kind: 'finished-before' } : { kind: 'wait' };
+  }
+
+  return em.transactional(async (tx) => {
+    const action = await tx.findOneOrFail(Action, actionId, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    if (action.status !== 'processing') return { kind: 'finished-before' } as const;
+    const definition = actionDefinition(action.type);
+    const log = deps.log.child({ actionId: action.id, orderId: action.orderId, actionType: action.type });
+    try {
+      const result = await tx.transactional((inner) =>
+        definition.apply({ em: inner, action, config: deps.config, now, log }, action.payload),
+      );
+      Object.assign(action, { status: 'succeeded', result, error: null, finishedAt: now, updatedAt: now });
+      return { kind: 'succeeded', result } as const;
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      const rejection: ActionError = { code: error.code, message: error.message, details: error.details };
+      Object.assign(action, { status: 'rejected', result: null, error: rejection, finishedAt: now, updatedAt: now });
+      if (await tx.count(Order, { id: action.orderId })) {
+        appendEvent(tx, {
+          orderId: action.orderId,
+          type: 'action.rejected',
+          actor: action.actorName,
+          actionId: action.id,
+          data: { actionType: action.type, ...rejection },
+          at: now,
+        });
+      }
+      log.info({ code: error.code }, 'action rejected');
+      return { kind: 'rejected', error: rejection } as const;
+    }
+  });
+}
+
+/** Records that the queue gave up on an action after its last attempt; a retry from bull-board can still apply it. */
+export async function markActionFailed(deps: RunnerDeps, actionId: string, error: Error): Promise<void> {
+  const failure: ActionError = { code: 'INFRASTRUCTURE_FAILURE', message: error.message, details: { name: error.name } };
+  await deps.orm.em.fork().execute(
+    `update actions set status = 'failed', error = ?, updated_at = now()
+     where id = ? and status not in ('succeeded', 'rejected')`,
+    [JSON.stringify(failure), actionId],
+  );
+}

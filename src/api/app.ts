@@ -1,0 +1,46 @@
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import Fastify from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Runtime } from '../runtime.js';
+import { Intake } from './intake.js';
+import { authPlugin } from './plugins/auth.js';
+import { errorsPlugin } from './plugins/errors.js';
+import { actionRoutes } from './routes/actions.js';
+import { healthRoutes } from './routes/health.js';
+import { inventoryRoutes } from './routes/inventory.js';
+import { orderRoutes } from './routes/orders.js';
+
+/**
+ * Bodies are validated strictly: no type coercion, unknown fields refused, every error reported. Query strings
+ * and path parameters arrive as text, so there numbers are coerced.
+ */
+function validators() {
+  const make = (coerceTypes: boolean) =>
+    addFormats.default(
+      new Ajv.default({ allErrors: true, coerceTypes, useDefaults: true, removeAdditional: false, strict: false }),
+    );
+  const strict = make(false);
+  const coercing = make(true);
+  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
+    (httpPart === 'body' ? strict : coercing).compile(schema);
+}
+
+/** Builds the HTTP API without listening: entry points listen, tests use inject(). */
+export async function buildApp(runtime: Runtime) {
+  const app = Fastify({
+    loggerInstance: runtime.log,
+    bodyLimit: runtime.config.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(validators());
+
+  const intake = new Intake(runtime);
+  await app.register(errorsPlugin);
+  await app.register(authPlugin, { keys: runtime.config.apiKeys });
+  await app.register(healthRoutes, { runtime });
+  await app.register(orderRoutes, { runtime, intake });
+  await app.register(actionRoutes, { intake });
+  await app.register(inventoryRoutes, { runtime });
+  return app;
+}

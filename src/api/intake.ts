@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { ApiKey } from '../../config/config.js';
+import { Action } from '../db/entities.js';
+import { uuidv7 } from '../db/ids.js';
+import type { Runtime } from '../runtime.js';
+import { Problem } from './problem.js';
+
+export interface ActionRequest {
+  type: string;
+  orderId: string;
+  /** What the request is about besides its body (e.g. the invoice paid), so a key reused elsewhere is caught. */
+  target: string;
+  payload: Record<string, unknown>;
+  actor: ApiKey;
+  idempotencyKey?: string;
+}
+
+const TERMINAL = new Set(['succeeded', 'rejected']);
+const ENQUEUE_TIMEOUT_MS = 1000;
+const BACKLOG_TTL_MS = 1000;
+
+/** JSON with keys sorted at every level, so that equal bodies hash equally whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export function requestHash(request: Pick<ActionRequest, 'type' | 'target' | 'payload'>): string {
+  return createHash('sha256')
+    .update(canonicalJson({ type: request.type, target: request.target, payload: request.payload }))
+    .digest('hex');
+}
+
+/**
+ * The durable intake (SPEC §1): records the action in PostgreSQL, then enqueues it. Accepted means committed:
+ * when Redis cannot take the job the action stays queued and the relay enqueues it later.
+ */
+export class Intake {
+  private backlog = { count: 0, readAt: 0 };
+
+  constructor(private readonly runtime: Runtime) {}
+
+  async accept(request: ActionRequest): Promise<Action> {
+    const em = this.runtime.orm.em.fork();
+    const hash = requestHash(request);
+    if (await this.backlogFull(em)) {
+      const replay = request.idempotencyKey ? await this.findByKey(em, request.actor.name, request.idempotencyKey) : null;
+      if (replay) return this.checkReplay(replay, hash);
+      throw new Problem(503, 'BACKLOG_FULL', 'Service busy', 'Too many actions are waiting to be applied; retry later with the same Idempotency-Key.', {
+        headers: { 'retry-after': '2' },
+      });
+    }
+
+    const [row] = await em.execute(
+      `insert into actions (id, type, order_id, payload, actor_name, actor_role, idempotency_key, request_hash)
+       values (?, ?, ?, ?, ?, ?, ?, ?)
+       on conflict (actor_name, idempotency_key) where idempotency_key is not null do nothing
+       returning *`,
+      [
+        uuidv7(),
+        request.type,
+        request.orderId,
+        JSON.stringify(request.payload),
+        request.actor.name,
+        request.actor.role,
+        request.idempotencyKey ?? null,
+        hash,
+      ],
+    );
+    if (!row) {
+      const existing = await this.findByKey(em, request.actor.name, request.idempotencyKey!);
+      if (!existing) throw new Error('idempotency conflict without a stored action');
+      const replay = this.checkReplay(existing, hash);
+      if (!TERMINAL.has(replay.status)) await this.enqueue(replay);
+      return replay;
+    }
+    const action = em.map(Action, row);
+    await this.enqueue(action);
+    return action;
+  }
+
+  /** Polls until the action has finished or `seconds` passed; returns it as it is then. */
+  async wait(actionId: string, seconds: number, signal?: AbortSignal): Promise<Action | null> {
+    const deadline = Date.now() + seconds * 1000;
+    let pause = 10;
+    for (;;) {
+      const action = await this.runtime.orm.em.fork().findOne(Action, actionId);
+      if (!action || TERMINAL.has(action.status) || Date.now() >= deadline || signal?.aborted) return action;
+      await sleep(Math.min(pause, deadline - Date.now()));
+      pause = Math.min(200, pause * 1.5);
+    }
+  }
+
+  private checkReplay(action: Action, hash: string): Action {
+    if (action.requestHash !== hash) {
+      throw new Problem(409, 'IDEMPOTENCY_KEY_REUSED', 'Idempotency key reused', 'This Idempotency-Key was used with a different request; use a new key for a new request.', {
+        actionId: action.id,
+      });
+    }
+    return action;
+  }
+
+  private findByKey(em: EntityManager, actorName: string, key: string): Promise<Action | null> {
+    return em.findOne(Action, { actorName, idempotencyKey: key });
+  }
+
+  private async enqueue(action: Action): Promise<void> {
+    const enqueued = this.runtime.queues.enqueueActions([{ id: action.id, type: action.type, orderId: action.orderId }]);
+    const timeout = sleep(ENQUEUE_TIMEOUT_MS, 'timeout' as const, { ref: false });
+    try {
+      if ((await Promise.race([enqueued, timeout])) === 'timeout') throw new Error('enqueue timed out');
+    } catch (error) {
+      enqueued.catch(() => undefined);
+      this.runtime.log.warn({ err: error, actionId: action.id }, 'could not enqueue; the relay will');
+    }
+  }
+
+  /** Backpressure: the count of unapplied actions, read at most once a second per process. */
+  private async backlogFull(em: EntityManager): Promise<boolean> {
+    if (Date.now() - this.backlog.readAt > BACKLOG_TTL_MS) {
+      const [row] = await em.execute<{ count: string }[]>(
+        `select count(*) from actions where status in ('queued', 'processing')`,
+      );
+      this.backlog = { count: Number(row?.count ?? 0), readAt: Date.now() };
+    }
+    return this.backlog.count >= this.runtime.config.intakeMaxBacklog;
+  }
+}

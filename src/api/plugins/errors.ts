@@ -1,0 +1,77 @@
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import fp from 'fastify-plugin';
+import { isDatabaseUnavailable } from '../../db/errors.js';
+import { Problem, problemBody, type ProblemField } from '../problem.js';
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** One entry per offending field, as a JSON pointer from the request part ("/items/0/qty", "/query/limit"). */
+function validationFields(errors: readonly AjvError[], part: string | undefined): ProblemField[] {
+  const prefix = part && part !== 'body' ? `/${part === 'querystring' ? 'query' : part}` : '';
+  return errors.map((error) => {
+    let path = error.instancePath;
+    if (error.keyword === 'required') path += `/${String(error.params.missingProperty)}`;
+    if (error.keyword === 'additionalProperties') path += `/${String(error.params.additionalProperty)}`;
+    const message =
+      error.keyword === 'additionalProperties' ? 'is not a known field' : (error.message ?? 'is invalid');
+    return { path: `${prefix}${path}` || '/', message };
+  });
+}
+
+const FASTIFY_CODES: Record<string, { status: number; code: string; title: string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'MALFORMED_JSON', title: 'Malformed JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'MALFORMED_JSON', title: 'Malformed JSON' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', title: 'Payload too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BAD_REQUEST', title: 'Bad request' },
+};
+
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  const { headers = {}, ...extra } = problem.extra;
+  for (const [name, value] of Object.entries(headers)) reply.header(name, value);
+  return reply
+    .code(problem.status)
+    .type('application/problem+json')
+    .send(problemBody(problem.status, problem.code, problem.title, problem.message, extra));
+}
+
+/** Maps every error to application/problem+json with a stable code: bad input is a 4xx, never a 500. */
+export const errorsPlugin = fp(
+  async (app: FastifyInstance) => {
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      if (error instanceof Problem) return sendProblem(reply, error);
+      if (error.validation) {
+        const errors = validationFields(error.validation as AjvError[], error.validationContext);
+        return sendProblem(
+          reply,
+          new Problem(400, 'VALIDATION_FAILED', 'Invalid request', `${errors.length} field(s) are invalid`, { errors }),
+        );
+      }
+      const known = error.code ? FASTIFY_CODES[error.code] : undefined;
+      if (known) return sendProblem(reply, new Problem(known.status, known.code, known.title, error.message));
+      if (isDatabaseUnavailable(error)) {
+        request.log.warn({ err: error }, 'database unavailable');
+        return sendProblem(
+          reply,
+          new Problem(503, 'DATABASE_UNAVAILABLE', 'Service unavailable', 'The database cannot be reached; retry later.', {
+            headers: { 'retry-after': '5' },
+          }),
+        );
+      }
+      if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+        return sendProblem(reply, new Problem(error.statusCode, 'BAD_REQUEST', 'Bad request', error.message));
+      }
+      request.log.error({ err: error }, 'unhandled error');
+      return sendProblem(reply, new Problem(500, 'INTERNAL_ERROR', 'Internal error', 'An unexpected error occurred.'));
+    });
+    app.setNotFoundHandler((request, reply) =>
+      sendProblem(reply, new Problem(404, 'NOT_FOUND', 'Not found', `No route ${request.method} ${request.url}`)),
+    );
+  },
+  { name: 'errors' },
+);

@@ -1,0 +1,32 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Uuid } from '../../actions/schemas.js';
+import type { Intake } from '../intake.js';
+import { notFound } from '../problem.js';
+import { ActionView, actionView } from '../views.js';
+import { preferredWait } from '../writes.js';
+
+export const actionRoutes: FastifyPluginAsyncTypebox<{ intake: Intake }> = async (app, { intake }) => {
+  app.get(
+    '/v1/actions/:id',
+    {
+      config: { role: 'storefront' },
+      schema: {
+        summary: 'Read an action; with Prefer: wait=N, once it has ended or N seconds passed',
+        tags: ['actions'],
+        params: Type.Object({ id: Uuid('action id') }),
+        headers: Type.Object({ prefer: Type.Optional(Type.String({ description: 'wait=N (N ≤ 30)' })) }),
+        response: { 200: ActionView },
+      },
+    },
+    async (request, reply) => {
+      const wait = preferredWait(request);
+      if (wait !== null) reply.header('preference-applied', `wait=${wait}`);
+      const abort = new AbortController();
+      request.raw.once('close', () => abort.abort());
+      const action = await intake.wait(request.params.id, wait ?? 0, abort.signal);
+      if (!action) throw notFound('action', request.params.id);
+      return actionView(action);
+    },
+  );
+};

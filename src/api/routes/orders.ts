@@ -1,0 +1,171 @@
+import { raw } from '@mikro-orm/core';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { placementInputProblems } from '../../domain/placement.js';
+import { ORDER_STATUSES } from '../../domain/order.js';
+import { PlaceOrderBody } from '../../actions/order-place.js';
+import { Uuid } from '../../actions/schemas.js';
+import { Action, Order, OrderEvent } from '../../db/entities.js';
+import { uuidv7 } from '../../db/ids.js';
+import type { Intake } from '../intake.js';
+import { notFound, Problem } from '../problem.js';
+import { EventView, eventView, OrderSummary, orderSummary, OrderView, orderView } from '../views.js';
+import { answerWrite, idempotencyKey, WriteAccepted, WriteHeaders } from '../writes.js';
+import type { Runtime } from '../../runtime.js';
+
+const OrderParams = Type.Object({ id: Uuid('order id') });
+
+const ListQuery = Type.Object(
+  {
+    status: Type.Optional(Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)))),
+    customerEmail: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    createdFrom: Type.Optional(Type.String({ format: 'date-time' })),
+    createdTo: Type.Optional(Type.String({ format: 'date-time' })),
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+
+interface Cursor {
+  createdAt: string;
+  id: string;
+}
+
+const encodeCursor = (order: Order) =>
+  Buffer.from(JSON.stringify({ createdAt: order.createdAt.toISOString(), id: order.id } satisfies Cursor)).toString(
+    'base64url',
+  );
+
+function decodeCursor(raw: string): Cursor {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    if (
+      parsed &&
+      typeof parsed === 'object' &&
+      'createdAt' in parsed &&
+      'id' in parsed &&
+      typeof parsed.createdAt === 'string' &&
+      typeof parsed.id === 'string' &&
+      !Number.isNaN(Date.parse(parsed.createdAt)) &&
+      /^[0-9a-f-]{36}$/i.test(parsed.id)
+    ) {
+      return { createdAt: parsed.createdAt, id: parsed.id };
+    }
+  } catch {
+    // fall through to the problem below
+  }
+  throw new Problem(400, 'VALIDATION_FAILED', 'Invalid request', 'cursor is not a cursor this API returned', {
+    errors: [{ path: '/query/cursor', message: 'is not a cursor this API returned' }],
+  });
+}
+
+export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: Intake }> = async (
+  app,
+  { runtime, intake },
+) => {
+  const em = () => runtime.orm.em.fork();
+
+  app.post(
+    '/v1/orders',
+    {
+      config: { role: 'storefront' },
+      schema: {
+        summary: 'Place an order',
+        tags: ['orders'],
+        headers: WriteHeaders,
+        body: PlaceOrderBody,
+        response: { 201: WriteAccepted, 202: WriteAccepted },
+      },
+    },
+    async (request, reply) => {
+      const key = idempotencyKey(request, true);
+      const errors = placementInputProblems(request.body);
+      if (errors.length > 0) {
+        throw new Problem(400, 'VALIDATION_FAILED', 'Invalid request', `${errors.length} field(s) are invalid`, {
+          errors,
+        });
+      }
+      const action = await intake.accept({
+        type: 'order.place',
+        orderId: uuidv7(),
+        target: '',
+        payload: request.body,
+        actor: request.actor,
+        idempotencyKey: key,
+      });
+      return answerWrite(request, reply, intake, action);
+    },
+  );
+
+  app.get(
+    '/v1/orders',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'List orders, newest first',
+        tags: ['orders'],
+        querystring: ListQuery,
+        response: { 200: Type.Object({ items: Type.Array(OrderSummary), nextCursor: Type.Union([Type.String(), Type.Null()]) }) },
+      },
+    },
+    async (request) => {
+      const query: Static<typeof ListQuery> = request.query;
+      const where: Record<string, unknown>[] = [];
+      if (query.status) where.push({ status: query.status });
+      if (query.customerEmail) where.push({ [raw('lower(customer_email)')]: query.customerEmail.toLowerCase() });
+      if (query.createdFrom) where.push({ createdAt: { $gte: new Date(query.createdFrom) } });
+      if (query.createdTo) where.push({ createdAt: { $lt: new Date(query.createdTo) } });
+      if (query.cursor) {
+        const cursor = decodeCursor(query.cursor);
+        const at = new Date(cursor.createdAt);
+        where.push({ $or: [{ createdAt: { $lt: at } }, { createdAt: at, id: { $lt: cursor.id } }] });
+      }
+      const orders = await em().find(Order, { $and: where }, {
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        limit: query.limit + 1,
+      });
+      const page = orders.slice(0, query.limit);
+      const last = page.at(-1);
+      return { items: page.map(orderSummary), nextCursor: orders.length > query.limit && last ? encodeCursor(last) : null };
+    },
+  );
+
+  app.get(
+    '/v1/orders/:id',
+    {
+      config: { role: 'storefront' },
+      schema: { summary: 'Read an order', tags: ['orders'], params: OrderParams, response: { 200: OrderView } },
+    },
+    async (request) => {
+      const order = await em().findOne(Order, request.params.id, { populate: ['lines', 'addresses'] });
+      if (order) return orderView(order);
+      const placement = await em().findOne(Action, { orderId: request.params.id, type: 'order.place' });
+      if (placement && placement.status !== 'rejected') {
+        throw new Problem(404, 'NOT_FOUND', 'Not found', `order ${request.params.id} is not placed yet: its action ${placement.id} is ${placement.status}`, {
+          actionId: placement.id,
+        });
+      }
+      throw notFound('order', request.params.id);
+    },
+  );
+
+  app.get(
+    '/v1/orders/:id/history',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: "An order's history, oldest first",
+        tags: ['orders'],
+        params: OrderParams,
+        response: { 200: Type.Object({ items: Type.Array(EventView) }) },
+      },
+    },
+    async (request) => {
+      const fork = em();
+      if (!(await fork.count(Order, { id: request.params.id }))) throw notFound('order', request.params.id);
+      const events = await fork.find(OrderEvent, { orderId: request.params.id }, { orderBy: { id: 'asc' } });
+      return { items: events.map(eventView) };
+    },
+  );
+};

@@ -1,0 +1,304 @@
+import { BigIntType, Collection, EntitySchema, type Rel } from '@mikro-orm/core';
+import type { OrderStatus } from '../domain/order.js';
+
+/**
+ * Entities are plain classes described by EntitySchema (no decorators: tsx emits no decorator metadata).
+ * Money columns are bigint in PostgreSQL and `number` here; the domain keeps every amount a safe integer.
+ */
+const money = () => ({ type: new BigIntType('number') }) as const;
+const timestamp = () => ({ type: 'Date', columnType: 'timestamptz' }) as const;
+
+export type ActionStatus = 'queued' | 'processing' | 'succeeded' | 'rejected' | 'failed';
+
+export interface ActionError {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+export class Action {
+  id!: string;
+  seq!: number;
+  type!: string;
+  orderId!: string;
+  payload!: Record<string, unknown>;
+  actorName!: string;
+  actorRole!: string;
+  idempotencyKey?: string | null;
+  requestHash!: string;
+  status!: ActionStatus;
+  result?: Record<string, unknown> | null;
+  error?: ActionError | null;
+  attempts!: number;
+  createdAt!: Date;
+  updatedAt!: Date;
+  finishedAt?: Date | null;
+}
+
+export const ActionSchema = new EntitySchema<Action>({
+  class: Action,
+  tableName: 'actions',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    seq: { ...money(), persist: false },
+    type: { type: 'string' },
+    orderId: { type: 'uuid' },
+    payload: { type: 'json' },
+    actorName: { type: 'string' },
+    actorRole: { type: 'string' },
+    idempotencyKey: { type: 'string', nullable: true },
+    requestHash: { type: 'string' },
+    status: { type: 'string' },
+    result: { type: 'json', nullable: true },
+    error: { type: 'json', nullable: true },
+    attempts: { type: 'integer' },
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+    finishedAt: { ...timestamp(), nullable: true },
+  },
+});
+
+export class Order {
+  id!: string;
+  number!: string;
+  externalId?: string | null;
+  channel!: string;
+  status!: OrderStatus;
+  currency!: string;
+  customerEmail!: string;
+  customerFirstName!: string;
+  customerLastName!: string;
+  customerId?: string | null;
+  paymentMethod!: string;
+  paymentCaptured!: boolean;
+  shippingMethod!: string;
+  shippingTitle!: string;
+  shippingAmount!: number;
+  shippingTax!: number;
+  shippingDiscount!: number;
+  subTotal!: number;
+  tax!: number;
+  discount!: number;
+  grandTotal!: number;
+  held!: boolean;
+  createdAt!: Date;
+  updatedAt!: Date;
+  lines = new Collection<OrderLine>(this);
+  addresses = new Collection<OrderAddress>(this);
+}
+
+export const OrderSchema = new EntitySchema<Order>({
+  class: Order,
+  tableName: 'orders',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    number: { type: 'string' },
+    externalId: { type: 'string', nullable: true },
+    channel: { type: 'string' },
+    status: { type: 'string' },
+    currency: { type: 'string' },
+    customerEmail: { type: 'string' },
+    customerFirstName: { type: 'string' },
+    customerLastName: { type: 'string' },
+    customerId: { type: 'string', nullable: true },
+    paymentMethod: { type: 'string' },
+    paymentCaptured: { type: 'boolean' },
+    shippingMethod: { type: 'string' },
+    shippingTitle: { type: 'string' },
+    shippingAmount: money(),
+    shippingTax: money(),
+    shippingDiscount: money(),
+    subTotal: money(),
+    tax: money(),
+    discount: money(),
+    grandTotal: money(),
+    held: { type: 'boolean' },
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+    lines: { kind: '1:m', entity: () => OrderLine, mappedBy: 'order', orderBy: { position: 'asc' } },
+    addresses: { kind: '1:m', entity: () => OrderAddress, mappedBy: 'order' },
+  },
+});
+
+export class OrderLine {
+  id!: string;
+  order!: Rel<Order>;
+  position!: number;
+  sku!: string;
+  name!: string;
+  stockable!: boolean;
+  unitPrice!: number;
+  taxAmount!: number;
+  discountAmount!: number;
+  qtyOrdered!: number;
+  qtyInvoiced!: number;
+  qtyShipped!: number;
+  qtyRefunded!: number;
+  qtyCanceled!: number;
+}
+
+export const OrderLineSchema = new EntitySchema<OrderLine>({
+  class: OrderLine,
+  tableName: 'order_lines',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    order: { kind: 'm:1', entity: () => Order },
+    position: { type: 'integer' },
+    sku: { type: 'string' },
+    name: { type: 'string' },
+    stockable: { type: 'boolean' },
+    unitPrice: money(),
+    taxAmount: money(),
+    discountAmount: money(),
+    qtyOrdered: { type: 'integer' },
+    qtyInvoiced: { type: 'integer' },
+    qtyShipped: { type: 'integer' },
+    qtyRefunded: { type: 'integer' },
+    qtyCanceled: { type: 'integer' },
+  },
+});
+
+export type AddressKind = 'billing' | 'shipping';
+
+export class OrderAddress {
+  order!: Rel<Order>;
+  kind!: AddressKind;
+  name!: string;
+  company?: string | null;
+  line1!: string;
+  line2?: string | null;
+  city!: string;
+  region?: string | null;
+  postcode?: string | null;
+  country!: string;
+  phone?: string | null;
+}
+
+export const OrderAddressSchema = new EntitySchema<OrderAddress>({
+  class: OrderAddress,
+  tableName: 'order_addresses',
+  properties: {
+    order: { kind: 'm:1', entity: () => Order, primary: true },
+    kind: { type: 'string', primary: true },
+    name: { type: 'string' },
+    company: { type: 'string', nullable: true },
+    line1: { type: 'string' },
+    line2: { type: 'string', nullable: true },
+    city: { type: 'string' },
+    region: { type: 'string', nullable: true },
+    postcode: { type: 'string', nullable: true },
+    country: { type: 'string' },
+    phone: { type: 'string', nullable: true },
+  },
+});
+
+/** One entry of an order's history. Append-only: the database refuses updates and deletes. */
+export class OrderEvent {
+  id!: number;
+  orderId!: string;
+  type!: string;
+  actor!: string;
+  actionId?: string | null;
+  data!: Record<string, unknown>;
+  createdAt!: Date;
+}
+
+export const OrderEventSchema = new EntitySchema<OrderEvent>({
+  class: OrderEvent,
+  tableName: 'order_events',
+  properties: {
+    id: { ...money(), primary: true, autoincrement: true },
+    orderId: { type: 'uuid' },
+    type: { type: 'string' },
+    actor: { type: 'string' },
+    actionId: { type: 'uuid', nullable: true },
+    data: { type: 'json' },
+    createdAt: timestamp(),
+  },
+});
+
+export class InventorySource {
+  code!: string;
+  name!: string;
+  contactEmail?: string | null;
+  active!: boolean;
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export const InventorySourceSchema = new EntitySchema<InventorySource>({
+  class: InventorySource,
+  tableName: 'inventory_sources',
+  properties: {
+    code: { type: 'string', primary: true },
+    name: { type: 'string' },
+    contactEmail: { type: 'string', nullable: true },
+    active: { type: 'boolean' },
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+});
+
+/** A SKU that inventory manages: orders for it reserve stock. */
+export class InventoryItem {
+  sku!: string;
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export const InventoryItemSchema = new EntitySchema<InventoryItem>({
+  class: InventoryItem,
+  tableName: 'inventory_items',
+  properties: {
+    sku: { type: 'string', primary: true },
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+});
+
+export class Stock {
+  sku!: string;
+  sourceCode!: string;
+  onHand!: number;
+}
+
+export const StockSchema = new EntitySchema<Stock>({
+  class: Stock,
+  tableName: 'stock',
+  properties: {
+    sku: { type: 'string', primary: true },
+    sourceCode: { type: 'string', primary: true },
+    onHand: { type: 'integer' },
+  },
+});
+
+/** Units of an order line held in the warehouse until they ship, are canceled or are refunded unshipped. */
+export class Reservation {
+  lineId!: string;
+  orderId!: string;
+  sku!: string;
+  qty!: number;
+}
+
+export const ReservationSchema = new EntitySchema<Reservation>({
+  class: Reservation,
+  tableName: 'reservations',
+  properties: {
+    lineId: { type: 'uuid', primary: true },
+    orderId: { type: 'uuid' },
+    sku: { type: 'string' },
+    qty: { type: 'integer' },
+  },
+});
+
+export const entities = [
+  ActionSchema,
+  OrderSchema,
+  OrderLineSchema,
+  OrderAddressSchema,
+  OrderEventSchema,
+  InventorySourceSchema,
+  InventoryItemSchema,
+  StockSchema,
+  ReservationSchema,
+];

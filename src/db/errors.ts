@@ -1,0 +1,32 @@
+import { ConnectionException } from '@mikro-orm/core';
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01', // admin shutdown
+  '57P02', // crash shutdown
+  '57P03', // cannot connect now (starting up)
+  '53300', // too many connections
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+]);
+
+/** True when an error means PostgreSQL cannot be reached now (as opposed to a bad query): answer 503, retry. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error; current instanceof Error; current = (current as { cause?: unknown }).cause) {
+    if (current instanceof ConnectionException) return true;
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
+    if (current.name === 'KnexTimeoutError') return true;
+    if (/Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/i.test(current.message)) {
+      return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,17 @@
+/** Stable codes of business rejections (SPEC §3). An action that hits one ends `rejected`, never retried. */
+export type RejectionCode =
+  | 'ORDER_NOT_FOUND'
+  | 'TOTALS_MISMATCH'
+  | 'OUT_OF_STOCK';
+
+/** A business refusal raised by a pure rule: the action ends `rejected` with this code, message and details. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: RejectionCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}

@@ -1,0 +1,73 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../../config/config.js';
+import { QUEUE_NAMES, type ActionJobData, type QueueName } from './names.js';
+
+const DAY_SECONDS = 86_400;
+
+export function jobOptions(config: Config): JobsOptions {
+  return {
+    attempts: config.jobAttempts,
+    backoff: { type: 'exponential', delay: config.jobBackoffMs },
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: config.failedJobRetentionDays * DAY_SECONDS },
+  };
+}
+
+export interface EnqueuedAction {
+  id: string;
+  type: string;
+  orderId: string;
+}
+
+/**
+ * The producer side of every queue. Enqueueing an action is idempotent: the job id is the action id, and BullMQ
+ * ignores an add whose id it still holds.
+ */
+export class Queues {
+  private readonly queues: Map<QueueName, Queue>;
+
+  constructor(
+    connection: Redis,
+    private readonly config: Config,
+    private readonly queueOf: (actionType: string) => QueueName,
+  ) {
+    const defaultJobOptions = jobOptions(config);
+    this.queues = new Map(
+      QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix: config.queuePrefix, defaultJobOptions })]),
+    );
+  }
+
+  get(name: QueueName): Queue {
+    const queue = this.queues.get(name);
+    if (!queue) throw new Error(`unknown queue ${name}`);
+    return queue;
+  }
+
+  all(): Queue[] {
+    return [...this.queues.values()];
+  }
+
+  async enqueueActions(actions: readonly EnqueuedAction[]): Promise<void> {
+    const byQueue = new Map<QueueName, EnqueuedAction[]>();
+    for (const action of actions) {
+      const name = this.queueOf(action.type);
+      byQueue.set(name, [...(byQueue.get(name) ?? []), action]);
+    }
+    await Promise.all(
+      [...byQueue].map(([name, group]) =>
+        this.get(name).addBulk(
+          group.map((action) => ({
+            name: action.type,
+            data: { actionId: action.id, orderId: action.orderId } satisfies ActionJobData,
+            opts: { jobId: action.id },
+          })),
+        ),
+      ),
+    );
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.all().map((queue) => queue.close()));
+  }
+}

@@ -1,0 +1,88 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config.js';
+import { queueOf } from './actions/registry.js';
+import { ensureDatabase, migrate, openOrm } from './db/orm.js';
+import { producerConnection } from './queues/connection.js';
+import { Queues } from './queues/queues.js';
+
+/** What the API and the workers share: configuration, the database, and the producer side of the queues. */
+export interface Runtime {
+  config: Config;
+  log: Logger;
+  orm: MikroORM;
+  redis: Redis;
+  queues: Queues;
+  close(): Promise<void>;
+}
+
+export class UnreachableError extends Error {
+  constructor(service: 'PostgreSQL' | 'Redis', where: string, hint: string, cause: unknown) {
+    super(`${service} is not reachable at ${where} (${(cause as Error).message ?? cause}). ${hint}`);
+    this.name = 'UnreachableError';
+  }
+}
+
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+/**
+ * Connects to PostgreSQL (creating the database and applying migrations when `prepare` is set) and to Redis.
+ * Fails with one clear message naming what is unreachable, where, and how to start it.
+ */
+export async function openRuntime(config: Config, log: Logger, options: { prepare: boolean }): Promise<Runtime> {
+  let orm: MikroORM;
+  try {
+    if (options.prepare && (await ensureDatabase(config.databaseUrl))) log.info('created the database');
+    orm = await openOrm(config.databaseUrl, config.dbPoolMax);
+    await orm.em.fork().execute('select 1');
+  } catch (error) {
+    throw new UnreachableError(
+      'PostgreSQL',
+      redact(config.databaseUrl),
+      'Start it (e.g. `pg_ctlcluster 15 main start` or `docker compose up -d postgres`) or set DATABASE_URL.',
+      error,
+    );
+  }
+  if (options.prepare) {
+    const applied = await migrate(orm);
+    if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations');
+  }
+
+  const redis = producerConnection(config.redisUrl);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      if (redis.status === 'ready') return resolve();
+      redis.once('ready', resolve);
+      redis.once('error', reject);
+    });
+  } catch (error) {
+    redis.disconnect();
+    await orm.close();
+    throw new UnreachableError(
+      'Redis',
+      redact(config.redisUrl),
+      'Start it (e.g. `redis-server --daemonize yes` or `docker compose up -d redis`) or set REDIS_URL.',
+      error,
+    );
+  }
+  redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
+
+  const queues = new Queues(redis, config, queueOf);
+  return {
+    config,
+    log,
+    orm,
+    redis,
+    queues,
+    async close() {
+      await queues.close();
+      redis.disconnect();
+      await orm.close();
+    },
+  };
+}
