@@ -60,6 +60,7 @@ export interface Workers {
 export async function startWorkers(runtime: Runtime, queueNames: readonly QueueName[]): Promise<Workers> {
   const { config } = runtime;
   const connection = workerConnection(config.redisUrl);
+  connection.on('error', (error) => runtime.log.warn({ err: error }, 'worker redis connection error'));
   const workers = queueNames.map((name) => {
     const processor = name === 'maintenance' ? maintenanceProcessor(runtime) : actionProcessor(runtime);
     const worker = new Worker(name, processor, {
@@ -72,11 +73,18 @@ export async function startWorkers(runtime: Runtime, queueNames: readonly QueueN
     return worker;
   });
   if (queueNames.includes('maintenance')) {
-    await runtime.queues
-      .get('maintenance')
-      .upsertJobScheduler(RELAY_JOB, { every: config.relayIntervalMs }, { name: RELAY_JOB, opts: { removeOnFail: 100 } });
-    const relayed = await relayUnfinishedActions(runtime.orm.em.fork(), runtime.queues, config.relayAfterMs);
-    if (relayed > 0) runtime.log.info({ relayed }, 'start-up sweep enqueued unfinished actions');
+    // Job schedulers live in Redis: a Redis that restarted empty has none, so install it again on every reconnect.
+    const installRelay = async () => {
+      await runtime.queues
+        .get('maintenance')
+        .upsertJobScheduler(RELAY_JOB, { every: config.relayIntervalMs }, { name: RELAY_JOB, opts: { removeOnFail: 100 } });
+      const relayed = await relayUnfinishedActions(runtime.orm.em.fork(), runtime.queues, config.relayAfterMs);
+      if (relayed > 0) runtime.log.info({ relayed }, 'sweep enqueued unfinished actions');
+    };
+    await installRelay();
+    connection.on('ready', () => {
+      installRelay().catch((error: unknown) => runtime.log.error({ err: error }, 'could not install the relay'));
+    });
   }
   return {
     workers,

@@ -1,9 +1,16 @@
 import type { ActionQueueName } from '../queues/names.js';
 import type { ActionDefinition } from './definition.js';
+import { cancelOrder, commentOrder, holdOrder, unholdOrder } from './order-manage.js';
 import { placeOrder } from './order-place.js';
 
 /** Every action type the pipeline applies. */
-export const actionDefinitions: readonly ActionDefinition[] = [placeOrder];
+export const actionDefinitions: readonly ActionDefinition[] = [
+  placeOrder,
+  cancelOrder,
+  holdOrder,
+  unholdOrder,
+  commentOrder,
+];
 
 const byType = new Map(actionDefinitions.map((definition) => [definition.type, definition]));
 

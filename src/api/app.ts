@@ -44,3 +44,5 @@ export async function buildApp(runtime: Runtime) {
   await app.register(inventoryRoutes, { runtime });
   return app;
 }
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

@@ -2,7 +2,11 @@
 export type RejectionCode =
   | 'ORDER_NOT_FOUND'
   | 'TOTALS_MISMATCH'
-  | 'OUT_OF_STOCK';
+  | 'OUT_OF_STOCK'
+  | 'ORDER_ON_HOLD'
+  | 'CANCEL_NOT_ALLOWED'
+  | 'HOLD_NOT_ALLOWED'
+  | 'UNHOLD_NOT_ALLOWED';
 
 /** A business refusal raised by a pure rule: the action ends `rejected` with this code, message and details. */
 export class DomainError extends Error {

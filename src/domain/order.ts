@@ -24,6 +24,11 @@ export function qtyToCancel(line: LineCounters): number {
   return line.qtyOrdered - line.qtyCanceled - Math.max(line.qtyInvoiced, line.qtyShipped);
 }
 
+/** Units a stock-managed line holds in the warehouse: exactly those still to ship. */
+export function qtyReserved(line: LineCounters): number {
+  return qtyToShip(line);
+}
+
 export function qtyToRefund(line: LineCounters): number {
   return line.qtyInvoiced - line.qtyRefunded;
 }

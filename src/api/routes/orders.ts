@@ -1,5 +1,8 @@
 import { raw } from '@mikro-orm/core';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TObject } from '@sinclair/typebox';
+import type { Role } from '../../../config/config.js';
+import type { ActionDefinition } from '../../actions/definition.js';
+import { cancelOrder, commentOrder, holdOrder, unholdOrder } from '../../actions/order-manage.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { placementInputProblems } from '../../domain/placement.js';
 import { ORDER_STATUSES } from '../../domain/order.js';
@@ -65,6 +68,56 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: 
   { runtime, intake },
 ) => {
   const em = () => runtime.orm.em.fork();
+
+  /** An order exists once placed; an accepted placement not yet applied counts too (its actions queue behind it). */
+  async function assertOrderKnown(orderId: string): Promise<void> {
+    const [row] = await em().execute<{ known: boolean }[]>(
+      `select exists (select 1 from orders where id = ?)
+           or exists (select 1 from actions where order_id = ? and type = 'order.place' and status <> 'rejected') as known`,
+      [orderId, orderId],
+    );
+    if (!row?.known) throw notFound('order', orderId);
+  }
+
+  /** POST /v1/orders/{id}/<path>: an action on an existing order, through the same intake as placement. */
+  function orderAction(path: string, definition: ActionDefinition<TObject>, role: Role, summary: string) {
+    app.post(
+      `/v1/orders/:id/${path}`,
+      {
+        config: { role },
+        // These bodies are all optional fields; an empty POST means "no options".
+        preValidation: async (request) => {
+          if (request.body === undefined || request.body === null) request.body = {};
+        },
+        schema: {
+          summary,
+          tags: ['orders'],
+          params: OrderParams,
+          headers: WriteHeaders,
+          body: definition.schema,
+          response: { 201: WriteAccepted, 202: WriteAccepted },
+        },
+      },
+      async (request, reply) => {
+        const key = idempotencyKey(request, false);
+        await assertOrderKnown(request.params.id);
+        const action = await intake.accept({
+          type: definition.type,
+          orderId: request.params.id,
+          target: request.params.id,
+          payload: request.body,
+          actor: request.actor,
+          idempotencyKey: key,
+        });
+        return answerWrite(request, reply, intake, action);
+      },
+    );
+  }
+
+  orderAction('cancel', cancelOrder, 'storefront', 'Cancel what is neither invoiced nor shipped');
+  orderAction('hold', holdOrder, 'admin', 'Put an order on hold');
+  orderAction('unhold', unholdOrder, 'admin', 'Release an order from hold');
+  orderAction('comments', commentOrder, 'admin', 'Comment on an order, optionally notifying the customer');
 
   app.post(
     '/v1/orders',

@@ -1,0 +1,39 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { DomainError } from '../domain/errors.js';
+import { qtyReserved } from '../domain/order.js';
+import { Order, Reservation, type Action } from '../db/entities.js';
+import { appendEvent, refreshStatus } from './history.js';
+
+/** Loads the action's order with its lines and locks the order row until the transaction ends. */
+export async function lockOrder(em: EntityManager, orderId: string): Promise<Order> {
+  const order = await em.findOne(Order, orderId, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  if (!order) {
+    throw new DomainError('ORDER_NOT_FOUND', `Order ${orderId} does not exist (its placement was rejected or never made).`);
+  }
+  await em.populate(order, ['lines']);
+  return order;
+}
+
+/** Brings each reservation of the order to what its line still has to ship. */
+export async function syncReservations(em: EntityManager, order: Order): Promise<void> {
+  const reservations = await em.find(Reservation, { orderId: order.id });
+  const lines = new Map(order.lines.getItems().map((line) => [line.id, line]));
+  for (const reservation of reservations) {
+    const line = lines.get(reservation.lineId);
+    if (line) reservation.qty = qtyReserved(line);
+  }
+}
+
+/** Records an applied action in the order's history and recomputes the status. */
+export function recordApplied(
+  em: EntityManager,
+  order: Order,
+  action: Action,
+  now: Date,
+  data: Record<string, unknown> = {},
+): void {
+  appendEvent(em, { orderId: order.id, type: action.type, actor: action.actorName, actionId: action.id, data, at: now });
+  order.updatedAt = now;
+  refreshStatus(em, order, [], { actor: action.actorName, actionId: action.id, at: now });
+}
