@@ -49,7 +49,7 @@ export async function openRuntime(config: Config, log: Logger, options: { prepar
     );
   }
   if (options.prepare) {
-    const applied = await migrate(orm);
+    const applied = await migrate(orm, config.databaseUrl);
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations');
   }
 

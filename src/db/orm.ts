@@ -45,9 +45,22 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   }
 }
 
-export async function migrate(orm: MikroORM): Promise<string[]> {
-  const applied = await orm.getMigrator().up();
-  return applied.map((m) => m.name);
+const MIGRATION_LOCK = 727_001;
+
+/**
+ * Applies pending migrations. Processes starting together (API and workers) take turns on an advisory lock held
+ * by a connection of its own, so each migration runs once.
+ */
+export async function migrate(orm: MikroORM, databaseUrl: string): Promise<string[]> {
+  const lock = new pg.Client({ connectionString: databaseUrl });
+  await lock.connect();
+  try {
+    await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    const applied = await orm.getMigrator().up();
+    return applied.map((m) => m.name);
+  } finally {
+    await lock.end();
+  }
 }
 
 /** Names of migrations the code knows but the database has not applied. */
