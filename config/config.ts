@@ -166,6 +166,7 @@ function parseApiKeys(
     }
     if (secret.length < 16) problems.push(`API_KEYS entry ${index + 1} (${name}): secret shorter than 16 characters`);
     if (keys.some((k) => k.name === name)) problems.push(`API_KEYS entry ${index + 1}: duplicate name ${name}`);
+    if (keys.some((k) => k.secret === secret)) problems.push(`API_KEYS entry ${index + 1} (${name}): secret used by another key`);
     keys.push({ name, role, secret });
   }
   return { keys, generated: false };

@@ -11,7 +11,8 @@ const MINOR_UNITS: Readonly<Record<string, number>> = {
   CLF: 4, UYW: 4,
 };
 
-const KNOWN_CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+/** What ICU knows, plus the ISO 4217 funds codes (CLF, UYI, UYW) it leaves out. */
+const KNOWN_CURRENCIES = new Set([...Intl.supportedValuesOf('currency'), ...Object.keys(MINOR_UNITS)]);
 
 export function isKnownCurrency(code: string): boolean {
   return KNOWN_CURRENCIES.has(code);

@@ -1,4 +1,5 @@
 import { DomainError } from './errors.js';
+import { compareText } from './text.js';
 import { isKnownCurrency } from './money.js';
 import { orderTotals, rowTotal, type OrderTotals, type PricedLine, type ShippingCharge } from './order.js';
 
@@ -96,7 +97,7 @@ export function planPlacement(
     const shortages: Shortage[] = [...requested]
       .map(([sku, qty]) => ({ sku, requested: qty, salable: Math.max(0, salable.get(sku) ?? 0) }))
       .filter((s) => s.requested > s.salable)
-      .sort((a, b) => a.sku.localeCompare(b.sku));
+      .sort((a, b) => compareText(a.sku, b.sku));
     if (shortages.length > 0) {
       throw new DomainError(
         'OUT_OF_STOCK',
