@@ -4,15 +4,19 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
 import type { Action } from '../db/entities.js';
-import type { ActionQueueName } from '../queues/names.js';
+import type { ActionQueueName, QueueName } from '../queues/names.js';
 
-/** What a handler gets: the transaction's EntityManager, the action being applied, configuration and the clock. */
+/**
+ * What a handler gets: the transaction's EntityManager, the action being applied, configuration, the clock, and
+ * `followUp` to ask for work after commit (written to the outbox in the same transaction).
+ */
 export interface ActionContext {
   em: EntityManager;
   action: Action;
   config: Config;
   now: Date;
   log: Logger;
+  followUp(queue: QueueName, name: string, payload: Record<string, unknown>): void;
 }
 
 /** Names what an action created, e.g. `{ orderId }` or `{ invoiceId }`. */

@@ -16,7 +16,7 @@ export const cancelOrder = defineAction({
     const units = planCancel({ held: order.held, number: order.number, lines });
     lines.forEach((line, index) => (line.qtyCanceled += units[index]!));
     await syncReservations(em, order);
-    recordApplied(em, order, action, now, {
+    await recordApplied(em, order, action, now, {
       reason: input.reason ?? null,
       canceled: lines
         .map((line, index) => ({ itemId: line.id, sku: line.sku, qty: units[index]! }))
@@ -34,7 +34,7 @@ export const holdOrder = defineAction({
     const order = await lockOrder(em, action.orderId);
     assertCanHold(order);
     order.held = true;
-    recordApplied(em, order, action, now, { reason: input.reason ?? null });
+    await recordApplied(em, order, action, now, { reason: input.reason ?? null });
     return { orderId: order.id };
   },
 });
@@ -47,7 +47,7 @@ export const unholdOrder = defineAction({
     const order = await lockOrder(em, action.orderId);
     assertCanUnhold(order);
     order.held = false;
-    recordApplied(em, order, action, now, { reason: input.reason ?? null });
+    await recordApplied(em, order, action, now, { reason: input.reason ?? null });
     return { orderId: order.id };
   },
 });
@@ -63,7 +63,7 @@ export const commentOrder = defineAction({
   schema: CommentBody,
   async handle({ em, action, now }, input) {
     const order = await lockOrder(em, action.orderId);
-    recordApplied(em, order, action, now, { comment: input.comment, notifyCustomer: input.notifyCustomer });
+    await recordApplied(em, order, action, now, { comment: input.comment, notifyCustomer: input.notifyCustomer });
     return { orderId: order.id };
   },
 });

@@ -7,7 +7,7 @@ import { nextDocumentNumber } from '../db/sequences.js';
 import { lockStockLevels } from '../db/stock.js';
 import { defineAction } from './definition.js';
 import { appendEvent, refreshStatus } from './history.js';
-import { MAX_UNIT_PRICE, Money, Quantity, Strict, Text } from './schemas.js';
+import { MAX_UNIT_PRICE, Money, Quantity, Sku, Strict, Text } from './schemas.js';
 
 const Address = Strict({
   name: Text(200),
@@ -33,7 +33,7 @@ export const PlaceOrderBody = Strict({
   }),
   items: Type.Array(
     Strict({
-      sku: Type.String({ minLength: 1, maxLength: 64, pattern: '^\\S+$' }),
+      sku: Sku,
       name: Text(255),
       qty: Quantity('units ordered'),
       unitPrice: Money('price of one unit', { maximum: MAX_UNIT_PRICE }),

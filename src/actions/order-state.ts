@@ -2,7 +2,7 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '../domain/errors.js';
 import { qtyReserved } from '../domain/order.js';
-import { Order, Reservation, type Action } from '../db/entities.js';
+import { Invoice, Order, Reservation, type Action } from '../db/entities.js';
 import { appendEvent, refreshStatus } from './history.js';
 
 /** Loads the action's order with its lines and locks the order row until the transaction ends. */
@@ -25,15 +25,22 @@ export async function syncReservations(em: EntityManager, order: Order): Promise
   }
 }
 
-/** Records an applied action in the order's history and recomputes the status. */
-export function recordApplied(
+/** Records an applied action in the order's history and recomputes the status from lines and invoices. */
+export async function recordApplied(
   em: EntityManager,
   order: Order,
   action: Action,
   now: Date,
   data: Record<string, unknown> = {},
-): void {
+): Promise<void> {
   appendEvent(em, { orderId: order.id, type: action.type, actor: action.actorName, actionId: action.id, data, at: now });
   order.updatedAt = now;
-  refreshStatus(em, order, [], { actor: action.actorName, actionId: action.id, at: now });
+  await em.flush(); // invoices this action created or changed count for the status
+  const invoices = await em.find(Invoice, { orderId: order.id });
+  refreshStatus(
+    em,
+    order,
+    invoices.map((invoice) => invoice.state),
+    { actor: action.actorName, actionId: action.id, at: now },
+  );
 }

@@ -2,6 +2,9 @@ import type { ActionQueueName } from '../queues/names.js';
 import type { ActionDefinition } from './definition.js';
 import { cancelOrder, commentOrder, holdOrder, unholdOrder } from './order-manage.js';
 import { placeOrder } from './order-place.js';
+import { createInvoice, payInvoice } from './invoice.js';
+import { createRefund } from './refund.js';
+import { createShipment, deliverShipment } from './shipment.js';
 
 /** Every action type the pipeline applies. */
 export const actionDefinitions: readonly ActionDefinition[] = [
@@ -10,6 +13,11 @@ export const actionDefinitions: readonly ActionDefinition[] = [
   holdOrder,
   unholdOrder,
   commentOrder,
+  createInvoice,
+  payInvoice,
+  createShipment,
+  deliverShipment,
+  createRefund,
 ];
 
 const byType = new Map(actionDefinitions.map((definition) => [definition.type, definition]));
@@ -22,4 +30,8 @@ export function actionDefinition(type: string): ActionDefinition {
 
 export function queueOf(type: string): ActionQueueName {
   return actionDefinition(type).queue;
+}
+
+export function isActionType(type: string): boolean {
+  return byType.has(type);
 }

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
 import { DomainError } from '../domain/errors.js';
 import { Action, Order, type ActionError } from '../db/entities.js';
+import { enqueueFollowUps, writeFollowUp } from '../queues/outbox.js';
+import type { FollowUpMessage, Queues } from '../queues/queues.js';
 import { appendEvent } from './history.js';
 import { actionDefinition } from './registry.js';
 
@@ -20,6 +22,7 @@ export interface RunnerDeps {
   orm: MikroORM;
   config: Config;
   log: Logger;
+  queues: Queues;
 }
 
 const TERMINAL = new Set(['succeeded', 'rejected']);
@@ -50,19 +53,31 @@ export async function runAction(deps: RunnerDeps, actionId: string, now: Date = 
     return TERMINAL.has(row.status) ? { kind: 'finished-before' } : { kind: 'wait' };
   }
 
-  return em.transactional(async (tx) => {
+  const followUps: FollowUpMessage[] = [];
+  const outcome = await em.transactional(async (tx) => {
     const action = await tx.findOneOrFail(Action, actionId, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (action.status !== 'processing') return { kind: 'finished-before' } as const;
     const definition = actionDefinition(action.type);
     const log = deps.log.child({ actionId: action.id, orderId: action.orderId, actionType: action.type });
     try {
       const result = await tx.transactional((inner) =>
-        definition.apply({ em: inner, action, config: deps.config, now, log }, action.payload),
+        definition.apply(
+          {
+            em: inner,
+            action,
+            config: deps.config,
+            now,
+            log,
+            followUp: (queue, name, payload) => followUps.push(writeFollowUp(inner, { queue, name, payload }, now)),
+          },
+          action.payload,
+        ),
       );
       Object.assign(action, { status: 'succeeded', result, error: null, finishedAt: now, updatedAt: now });
       return { kind: 'succeeded', result } as const;
     } catch (error) {
       if (!(error instanceof DomainError)) throw error;
+      followUps.length = 0; // rolled back with the handler's writes
       const rejection: ActionError = { code: error.code, message: error.message, details: error.details };
       Object.assign(action, { status: 'rejected', result: null, error: rejection, finishedAt: now, updatedAt: now });
       if (await tx.count(Order, { id: action.orderId })) {
@@ -79,6 +94,13 @@ export async function runAction(deps: RunnerDeps, actionId: string, now: Date = 
       return { kind: 'rejected', error: rejection } as const;
     }
   });
+  if (followUps.length > 0) {
+    // After commit: a failure here only delays the follow-ups until the relay finds them in the outbox.
+    await enqueueFollowUps(em, deps.queues, followUps).catch((error: unknown) =>
+      deps.log.warn({ err: error, actionId }, 'could not enqueue follow-ups; the relay will'),
+    );
+  }
+  return outcome;
 }
 
 /** Records that the queue gave up on an action after its last attempt; a retry from bull-board can still apply it. */

@@ -1,4 +1,8 @@
-import { Type } from '@sinclair/typebox';
+import { FormatRegistry, Type } from '@sinclair/typebox';
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+// The worker re-checks stored payloads with TypeBox, which knows no formats until told (the API uses ajv-formats).
+FormatRegistry.Set('date-time', (value) => RFC3339.test(value) && !Number.isNaN(Date.parse(value)));
 
 /**
  * Building blocks of request schemas. Bounds keep every amount a safe integer: 500 lines of 10,000 units at
@@ -24,3 +28,7 @@ export const Uuid = (description: string) =>
 
 export const Reason = Type.Optional(Text(1000, 'why, recorded in the history'));
 
+
+export const SourceCode = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,49}$', description: 'inventory source code, e.g. main' });
+
+export const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^\\S+$', description: 'stock keeping unit' });

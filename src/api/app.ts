@@ -7,6 +7,7 @@ import { Intake } from './intake.js';
 import { authPlugin } from './plugins/auth.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { actionRoutes } from './routes/actions.js';
+import { documentRoutes } from './routes/documents.js';
 import { healthRoutes } from './routes/health.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { orderRoutes } from './routes/orders.js';
@@ -40,6 +41,7 @@ export async function buildApp(runtime: Runtime) {
   await app.register(authPlugin, { keys: runtime.config.apiKeys });
   await app.register(healthRoutes, { runtime });
   await app.register(orderRoutes, { runtime, intake });
+  await app.register(documentRoutes, { runtime, intake });
   await app.register(actionRoutes, { intake });
   await app.register(inventoryRoutes, { runtime });
   return app;

@@ -1,6 +1,19 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { qtyToCancel, qtyToInvoice, qtyToRefund, qtyToShip, rowTotal } from '../domain/order.js';
-import type { Action, Order, OrderAddress, OrderEvent } from '../db/entities.js';
+import type { MoneyTotals } from '../domain/order.js';
+import type {
+  Action,
+  Invoice,
+  InvoiceItem,
+  Order,
+  OrderAddress,
+  OrderEvent,
+  OrderLine,
+  Refund,
+  RefundItem,
+  Shipment,
+  ShipmentItem,
+} from '../db/entities.js';
 
 /** Response shapes (SPEC §4.1), with the functions that build them from entities. */
 
@@ -126,8 +139,16 @@ export const OrderView = Type.Object({
 });
 export type OrderView = Static<typeof OrderView>;
 
+export interface OrderDocuments {
+  invoices: readonly Invoice[];
+  shipments: readonly Shipment[];
+  refunds: readonly Refund[];
+  money: MoneyTotals;
+  refundWindowEndsAt: Date | null;
+}
+
 /** The full order (SPEC §4.1); `lines` and `addresses` must be loaded. */
-export function orderView(order: Order): OrderView {
+export function orderView(order: Order, documents: OrderDocuments): OrderView {
   const addresses = order.addresses.getItems();
   return {
     id: order.id,
@@ -171,23 +192,18 @@ export function orderView(order: Order): OrderView {
       taxAmount: order.shippingTax,
       discountAmount: order.shippingDiscount,
     },
-    // Invoices, payments and refunds arrive with the order domain (issue 3); until then nothing is invoiced.
     totals: {
       subTotal: order.subTotal,
       shipping: order.shippingAmount,
       tax: order.tax,
       discount: order.discount,
       grandTotal: order.grandTotal,
-      invoiced: 0,
-      paid: 0,
-      refunded: 0,
-      refundable: 0,
-      due: 0,
+      ...documents.money,
     },
-    invoices: [],
-    shipments: [],
-    refunds: [],
-    refundWindowEndsAt: null,
+    invoices: documents.invoices.map((i) => ({ id: i.id, number: i.number, state: i.state, grandTotal: i.grandTotal })),
+    shipments: documents.shipments.map((s) => ({ id: s.id, number: s.number, state: s.state })),
+    refunds: documents.refunds.map((r) => ({ id: r.id, number: r.number, grandTotal: r.grandTotal })),
+    refundWindowEndsAt: documents.refundWindowEndsAt?.toISOString() ?? null,
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),
   };
@@ -243,3 +259,141 @@ export const StockView = Type.Object({
   reserved: Type.Integer(),
   salable: Type.Integer(),
 });
+
+const DocumentItemView = {
+  itemId: Type.String(),
+  sku: Type.String(),
+  qty: Type.Integer(),
+  unitPrice: Amount,
+  rowTotal: Amount,
+  taxAmount: Amount,
+  discountAmount: Amount,
+};
+
+export const InvoiceView = Type.Object({
+  id: Type.String(),
+  number: Type.String(),
+  orderId: Type.String(),
+  state: Type.String(),
+  dueAt: Nullable(Timestamp),
+  items: Type.Array(Type.Object(DocumentItemView)),
+  subTotal: Amount,
+  shipping: Amount,
+  shippingTax: Amount,
+  tax: Amount,
+  discount: Amount,
+  grandTotal: Amount,
+  paidAmount: Amount,
+  createdAt: Timestamp,
+});
+
+const skuOf = (lines: ReadonlyMap<string, OrderLine>, lineId: string) => lines.get(lineId)?.sku ?? '';
+
+function documentItemView(item: InvoiceItem | RefundItem, lines: ReadonlyMap<string, OrderLine>) {
+  return {
+    itemId: item.lineId,
+    sku: skuOf(lines, item.lineId),
+    qty: item.qty,
+    unitPrice: item.unitPrice,
+    rowTotal: item.rowTotal,
+    taxAmount: item.taxAmount,
+    discountAmount: item.discountAmount,
+  };
+}
+
+export function invoiceView(
+  invoice: Invoice,
+  items: readonly InvoiceItem[],
+  lines: ReadonlyMap<string, OrderLine>,
+): Static<typeof InvoiceView> {
+  return {
+    id: invoice.id,
+    number: invoice.number,
+    orderId: invoice.orderId,
+    state: invoice.state,
+    dueAt: invoice.dueAt?.toISOString() ?? null,
+    items: items.map((item) => documentItemView(item, lines)),
+    subTotal: invoice.subTotal,
+    shipping: invoice.shippingAmount,
+    shippingTax: invoice.shippingTax,
+    tax: invoice.tax,
+    discount: invoice.discount,
+    grandTotal: invoice.grandTotal,
+    paidAmount: invoice.paidAmount,
+    createdAt: invoice.createdAt.toISOString(),
+  };
+}
+
+export const RefundView = Type.Object({
+  id: Type.String(),
+  number: Type.String(),
+  orderId: Type.String(),
+  items: Type.Array(Type.Object({ ...DocumentItemView, returnToStock: Type.Boolean() })),
+  subTotal: Amount,
+  shipping: Amount,
+  shippingTax: Amount,
+  tax: Amount,
+  discount: Amount,
+  adjustmentRefund: Amount,
+  adjustmentFee: Amount,
+  grandTotal: Amount,
+  reason: Nullable(Type.String()),
+  paymentStatus: Type.String(),
+  createdAt: Timestamp,
+});
+
+export function refundView(
+  refund: Refund,
+  items: readonly RefundItem[],
+  lines: ReadonlyMap<string, OrderLine>,
+): Static<typeof RefundView> {
+  return {
+    id: refund.id,
+    number: refund.number,
+    orderId: refund.orderId,
+    items: items.map((item) => ({ ...documentItemView(item, lines), returnToStock: item.returnToStock })),
+    subTotal: refund.subTotal,
+    shipping: refund.shippingAmount,
+    shippingTax: refund.shippingTax,
+    tax: refund.tax,
+    discount: refund.discount,
+    adjustmentRefund: refund.adjustmentRefund,
+    adjustmentFee: refund.adjustmentFee,
+    grandTotal: refund.grandTotal,
+    reason: refund.reason ?? null,
+    paymentStatus: refund.paymentStatus,
+    createdAt: refund.createdAt.toISOString(),
+  };
+}
+
+export const ShipmentView = Type.Object({
+  id: Type.String(),
+  number: Type.String(),
+  orderId: Type.String(),
+  state: Type.String(),
+  source: Type.String(),
+  carrier: Type.Object({ code: Type.String(), title: Type.String() }),
+  trackingNumber: Type.String(),
+  items: Type.Array(Type.Object({ itemId: Type.String(), sku: Type.String(), qty: Type.Integer() })),
+  deliveredAt: Nullable(Timestamp),
+  createdAt: Timestamp,
+});
+
+export function shipmentView(
+  shipment: Shipment,
+  items: readonly ShipmentItem[],
+  lines: ReadonlyMap<string, OrderLine>,
+): Static<typeof ShipmentView> {
+  return {
+    id: shipment.id,
+    number: shipment.number,
+    orderId: shipment.orderId,
+    state: shipment.state,
+    source: shipment.sourceCode,
+    carrier: { code: shipment.carrierCode, title: shipment.carrierTitle },
+    trackingNumber: shipment.trackingNumber,
+    items: items.map((item) => ({ itemId: item.lineId, sku: skuOf(lines, item.lineId), qty: item.qty })),
+    deliveredAt: shipment.deliveredAt?.toISOString() ?? null,
+    createdAt: shipment.createdAt.toISOString(),
+  };
+}

@@ -1,5 +1,5 @@
 import { BigIntType, Collection, EntitySchema, type Rel } from '@mikro-orm/core';
-import type { OrderStatus } from '../domain/order.js';
+import type { InvoiceState, OrderStatus } from '../domain/order.js';
 
 /**
  * Entities are plain classes described by EntitySchema (no decorators: tsx emits no decorator metadata).
@@ -291,6 +291,248 @@ export const ReservationSchema = new EntitySchema<Reservation>({
   },
 });
 
+
+export class Invoice {
+  id!: string;
+  orderId!: string;
+  number!: string;
+  state!: InvoiceState;
+  dueAt?: Date | null;
+  subTotal!: number;
+  shippingAmount!: number;
+  shippingTax!: number;
+  shippingDiscount!: number;
+  tax!: number;
+  discount!: number;
+  grandTotal!: number;
+  paidAmount!: number;
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export const InvoiceSchema = new EntitySchema<Invoice>({
+  class: Invoice,
+  tableName: 'invoices',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    orderId: { type: 'uuid' },
+    number: { type: 'string' },
+    state: { type: 'string' },
+    dueAt: { ...timestamp(), nullable: true },
+    subTotal: money(),
+    shippingAmount: money(),
+    shippingTax: money(),
+    shippingDiscount: money(),
+    tax: money(),
+    discount: money(),
+    grandTotal: money(),
+    paidAmount: money(),
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+});
+
+/** A line's share on a document: units, and the prorated amounts they carry. */
+interface DocumentItemColumns {
+  lineId: string;
+  qty: number;
+  unitPrice: number;
+  rowTotal: number;
+  taxAmount: number;
+  discountAmount: number;
+}
+
+const documentItemProperties = {
+  lineId: { type: 'uuid', primary: true },
+  qty: { type: 'integer' },
+  unitPrice: money(),
+  rowTotal: money(),
+  taxAmount: money(),
+  discountAmount: money(),
+} as const;
+
+export class InvoiceItem implements DocumentItemColumns {
+  invoiceId!: string;
+  lineId!: string;
+  qty!: number;
+  unitPrice!: number;
+  rowTotal!: number;
+  taxAmount!: number;
+  discountAmount!: number;
+}
+
+export const InvoiceItemSchema = new EntitySchema<InvoiceItem>({
+  class: InvoiceItem,
+  tableName: 'invoice_items',
+  properties: { invoiceId: { type: 'uuid', primary: true }, ...documentItemProperties },
+});
+
+export class Payment {
+  id!: string;
+  invoiceId!: string;
+  orderId!: string;
+  amount!: number;
+  method!: string;
+  reference?: string | null;
+  createdAt!: Date;
+}
+
+export const PaymentSchema = new EntitySchema<Payment>({
+  class: Payment,
+  tableName: 'payments',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    invoiceId: { type: 'uuid' },
+    orderId: { type: 'uuid' },
+    amount: money(),
+    method: { type: 'string' },
+    reference: { type: 'string', nullable: true },
+    createdAt: timestamp(),
+  },
+});
+
+export type ShipmentState = 'dispatched' | 'delivered';
+
+export class Shipment {
+  id!: string;
+  orderId!: string;
+  number!: string;
+  state!: ShipmentState;
+  sourceCode!: string;
+  carrierCode!: string;
+  carrierTitle!: string;
+  trackingNumber!: string;
+  deliveredAt?: Date | null;
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export const ShipmentSchema = new EntitySchema<Shipment>({
+  class: Shipment,
+  tableName: 'shipments',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    orderId: { type: 'uuid' },
+    number: { type: 'string' },
+    state: { type: 'string' },
+    sourceCode: { type: 'string' },
+    carrierCode: { type: 'string' },
+    carrierTitle: { type: 'string' },
+    trackingNumber: { type: 'string' },
+    deliveredAt: { ...timestamp(), nullable: true },
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+});
+
+export class ShipmentItem {
+  shipmentId!: string;
+  lineId!: string;
+  qty!: number;
+}
+
+export const ShipmentItemSchema = new EntitySchema<ShipmentItem>({
+  class: ShipmentItem,
+  tableName: 'shipment_items',
+  properties: {
+    shipmentId: { type: 'uuid', primary: true },
+    lineId: { type: 'uuid', primary: true },
+    qty: { type: 'integer' },
+  },
+});
+
+export type RefundPaymentStatus = 'pending' | 'succeeded' | 'failed';
+
+export class Refund {
+  id!: string;
+  orderId!: string;
+  number!: string;
+  subTotal!: number;
+  shippingAmount!: number;
+  shippingTax!: number;
+  tax!: number;
+  discount!: number;
+  adjustmentRefund!: number;
+  adjustmentFee!: number;
+  grandTotal!: number;
+  reason?: string | null;
+  paymentStatus!: RefundPaymentStatus;
+  paymentReference?: string | null;
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export const RefundSchema = new EntitySchema<Refund>({
+  class: Refund,
+  tableName: 'refunds',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    orderId: { type: 'uuid' },
+    number: { type: 'string' },
+    subTotal: money(),
+    shippingAmount: money(),
+    shippingTax: money(),
+    tax: money(),
+    discount: money(),
+    adjustmentRefund: money(),
+    adjustmentFee: money(),
+    grandTotal: money(),
+    reason: { type: 'string', nullable: true },
+    paymentStatus: { type: 'string' },
+    paymentReference: { type: 'string', nullable: true },
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+  },
+});
+
+export class RefundItem implements DocumentItemColumns {
+  refundId!: string;
+  lineId!: string;
+  qty!: number;
+  returnToStock!: boolean;
+  fromUnshipped!: number;
+  fromShipped!: { source: string; qty: number }[];
+  unitPrice!: number;
+  rowTotal!: number;
+  taxAmount!: number;
+  discountAmount!: number;
+}
+
+export const RefundItemSchema = new EntitySchema<RefundItem>({
+  class: RefundItem,
+  tableName: 'refund_items',
+  properties: {
+    refundId: { type: 'uuid', primary: true },
+    ...documentItemProperties,
+    returnToStock: { type: 'boolean' },
+    fromUnshipped: { type: 'integer' },
+    fromShipped: { type: 'json' },
+  },
+});
+
+/** Follow-up work written in the action's transaction and enqueued after commit (or by the relay). */
+export class OutboxMessage {
+  id!: string;
+  queue!: string;
+  name!: string;
+  payload!: Record<string, unknown>;
+  createdAt!: Date;
+  enqueuedAt?: Date | null;
+}
+
+export const OutboxMessageSchema = new EntitySchema<OutboxMessage>({
+  class: OutboxMessage,
+  tableName: 'outbox',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    queue: { type: 'string' },
+    name: { type: 'string' },
+    payload: { type: 'json' },
+    createdAt: timestamp(),
+    enqueuedAt: { ...timestamp(), nullable: true },
+  },
+});
+
 export const entities = [
   ActionSchema,
   OrderSchema,
@@ -301,4 +543,12 @@ export const entities = [
   InventoryItemSchema,
   StockSchema,
   ReservationSchema,
+  InvoiceSchema,
+  InvoiceItemSchema,
+  PaymentSchema,
+  ShipmentSchema,
+  ShipmentItemSchema,
+  RefundSchema,
+  RefundItemSchema,
+  OutboxMessageSchema,
 ];

@@ -3,9 +3,13 @@ import { Migrator } from '@mikro-orm/migrations';
 import pg from 'pg';
 import { entities } from './entities.js';
 import { Migration20261126000000_initial } from './migrations/Migration20261126000000_initial.js';
+import { Migration20261126010000_documents } from './migrations/Migration20261126010000_documents.js';
 
 /** Migrations are listed statically: file discovery of .ts does not work under every runner. */
-export const migrationsList = [{ name: 'Migration20261126000000_initial', class: Migration20261126000000_initial }];
+export const migrationsList = [
+  { name: 'Migration20261126000000_initial', class: Migration20261126000000_initial },
+  { name: 'Migration20261126010000_documents', class: Migration20261126010000_documents },
+];
 
 export function ormOptions(databaseUrl: string, poolMax: number): Options {
   return {

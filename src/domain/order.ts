@@ -104,3 +104,17 @@ export function orderTotals(lines: readonly PricedLine[], shipping: ShippingChar
   for (const [name, value] of Object.entries({ subTotal, tax, discount, grandTotal })) assertSafeAmount(value, name);
   return { subTotal, shipping: shipping.amount, tax, discount, grandTotal };
 }
+
+export interface MoneyTotals {
+  invoiced: number;
+  paid: number;
+  refunded: number;
+  /** Money received and not yet given back: the cap of the next refund. */
+  refundable: number;
+  due: number;
+}
+
+/** An order's money (SPEC §4): due = invoiced − paid, refundable = paid − refunded. */
+export function moneyTotals(sums: { invoiced: number; paid: number; refunded: number }): MoneyTotals {
+  return { ...sums, refundable: sums.paid - sums.refunded, due: sums.invoiced - sums.paid };
+}

@@ -14,6 +14,13 @@ export function jobOptions(config: Config): JobsOptions {
   };
 }
 
+export interface FollowUpMessage {
+  id: string;
+  queue: QueueName;
+  name: string;
+  payload: Record<string, unknown>;
+}
+
 export interface EnqueuedAction {
   id: string;
   type: string;
@@ -63,6 +70,15 @@ export class Queues {
             opts: { jobId: action.id },
           })),
         ),
+      ),
+    );
+  }
+
+  /** Enqueues follow-up work written to the outbox; the job id is the message id, so adding twice is harmless. */
+  async enqueueFollowUps(messages: readonly FollowUpMessage[]): Promise<void> {
+    await Promise.all(
+      messages.map((message) =>
+        this.get(message.queue).add(message.name, { ...message.payload, messageId: message.id }, { jobId: message.id }),
       ),
     );
   }

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { enqueueFollowUps, unsentFollowUps } from './outbox.js';
 import type { EnqueuedAction, Queues } from './queues.js';
 
 const BATCH = 1000;
@@ -28,6 +29,18 @@ export async function relayUnfinishedActions(em: EntityManager, queues: Queues, 
     await queues.enqueueActions(actions);
     relayed += rows.length;
     if (rows.length < BATCH) break;
+  }
+  return relayed;
+}
+
+/** Enqueues follow-ups (outbox rows) that were committed but never handed to a queue. */
+export async function relayFollowUps(em: EntityManager, queues: Queues, afterMs: number): Promise<number> {
+  let relayed = 0;
+  for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    const messages = await unsentFollowUps(em, afterMs, BATCH);
+    await enqueueFollowUps(em, queues, messages);
+    relayed += messages.length;
+    if (messages.length < BATCH) break;
   }
   return relayed;
 }

@@ -24,7 +24,7 @@ export async function createTemplateDatabase(): Promise<string> {
   await admin((client) => client.query(`create database ${name}`));
   const orm = await openOrm(databaseUrl(name), 2);
   try {
-    await migrate(orm);
+    await migrate(orm, databaseUrl(name));
   } finally {
     await orm.close();
   }

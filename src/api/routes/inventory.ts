@@ -4,10 +4,8 @@ import { InventorySource, Stock } from '../../db/entities.js';
 import { lockStockLevels, readStockLevels } from '../../db/stock.js';
 import type { Runtime } from '../../runtime.js';
 import { notFound, Problem } from '../problem.js';
-import { Strict, Text } from '../../actions/schemas.js';
+import { Sku, SourceCode, Strict, Text } from '../../actions/schemas.js';
 
-const SourceCode = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,49}$', description: 'source code, e.g. main' });
-const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^\\S+$' });
 
 const SourceBody = Strict({
   name: Text(200),

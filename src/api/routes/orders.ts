@@ -3,20 +3,54 @@ import { Type, type Static, type TObject } from '@sinclair/typebox';
 import type { Role } from '../../../config/config.js';
 import type { ActionDefinition } from '../../actions/definition.js';
 import { cancelOrder, commentOrder, holdOrder, unholdOrder } from '../../actions/order-manage.js';
+import { createInvoice } from '../../actions/invoice.js';
+import { createRefund } from '../../actions/refund.js';
+import { createShipment } from '../../actions/shipment.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { placementInputProblems } from '../../domain/placement.js';
-import { ORDER_STATUSES } from '../../domain/order.js';
 import { PlaceOrderBody } from '../../actions/order-place.js';
 import { Uuid } from '../../actions/schemas.js';
-import { Action, Order, OrderEvent } from '../../db/entities.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { moneyTotals, ORDER_STATUSES } from '../../domain/order.js';
+import { refundWindowEndsAt } from '../../domain/refund.js';
+import { Action, Invoice, Order, OrderEvent, Refund, Shipment } from '../../db/entities.js';
+import { readOrderMoney } from '../../db/order-documents.js';
 import { uuidv7 } from '../../db/ids.js';
 import type { Intake } from '../intake.js';
 import { notFound, Problem } from '../problem.js';
-import { EventView, eventView, OrderSummary, orderSummary, OrderView, orderView } from '../views.js';
+import { EventView, eventView, OrderSummary, orderSummary, OrderView, orderView, type OrderDocuments } from '../views.js';
 import { answerWrite, idempotencyKey, WriteAccepted, WriteHeaders } from '../writes.js';
 import type { Runtime } from '../../runtime.js';
 
 const OrderParams = Type.Object({ id: Uuid('order id') });
+
+/** The documents and money of an order, for its full view. */
+async function readDocuments(em: EntityManager, order: Order, refundWindowDays: number): Promise<OrderDocuments> {
+  const byCreation = { orderBy: { createdAt: 'asc' } } as const;
+  const [invoices, shipments, refunds, money] = await Promise.all([
+    em.find(Invoice, { orderId: order.id }, byCreation),
+    em.find(Shipment, { orderId: order.id }, byCreation),
+    em.find(Refund, { orderId: order.id }, byCreation),
+    readOrderMoney(em, order.id),
+  ]);
+  const latest = (dates: (Date | null | undefined)[]) =>
+    dates.reduce<Date | null>((max, d) => (d && (!max || d > max) ? d : max), null);
+  return {
+    invoices,
+    shipments,
+    refunds,
+    money: moneyTotals(money),
+    refundWindowEndsAt: refundWindowEndsAt(
+      {
+        placedAt: order.createdAt,
+        latestDelivery: latest(shipments.map((s) => s.deliveredAt)),
+        latestShipment: latest(shipments.map((s) => s.createdAt)),
+        lines: order.lines.getItems(),
+      },
+      refundWindowDays,
+    ),
+  };
+}
 
 const ListQuery = Type.Object(
   {
@@ -118,6 +152,9 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: 
   orderAction('hold', holdOrder, 'admin', 'Put an order on hold');
   orderAction('unhold', unholdOrder, 'admin', 'Release an order from hold');
   orderAction('comments', commentOrder, 'admin', 'Comment on an order, optionally notifying the customer');
+  orderAction('invoices', createInvoice, 'admin', 'Invoice an order (all that is still to invoice, or the items given)');
+  orderAction('shipments', createShipment, 'admin', 'Ship from an inventory source (all that is still to ship, or the items given)');
+  orderAction('refunds', createRefund, 'admin', 'Refund items, shipping or an adjustment (credit memo)');
 
   app.post(
     '/v1/orders',
@@ -191,8 +228,9 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: 
       schema: { summary: 'Read an order', tags: ['orders'], params: OrderParams, response: { 200: OrderView } },
     },
     async (request) => {
-      const order = await em().findOne(Order, request.params.id, { populate: ['lines', 'addresses'] });
-      if (order) return orderView(order);
+      const fork = em();
+      const order = await fork.findOne(Order, request.params.id, { populate: ['lines', 'addresses'] });
+      if (order) return orderView(order, await readDocuments(fork, order, runtime.config.refundWindowDays));
       const placement = await em().findOne(Action, { orderId: request.params.id, type: 'order.place' });
       if (placement && placement.status !== 'rejected') {
         throw new Problem(404, 'NOT_FOUND', 'Not found', `order ${request.params.id} is not placed yet: its action ${placement.id} is ${placement.status}`, {

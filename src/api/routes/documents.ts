@@ -1,0 +1,133 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { PayInvoiceBody, payInvoice } from '../../actions/invoice.js';
+import { Uuid } from '../../actions/schemas.js';
+import { DeliverShipmentBody, deliverShipment } from '../../actions/shipment.js';
+import { Invoice, InvoiceItem, OrderLine, Refund, RefundItem, Shipment, ShipmentItem } from '../../db/entities.js';
+import type { Runtime } from '../../runtime.js';
+import type { Intake } from '../intake.js';
+import { notFound } from '../problem.js';
+import { InvoiceView, invoiceView, RefundView, refundView, ShipmentView, shipmentView } from '../views.js';
+import { answerWrite, idempotencyKey, WriteAccepted, WriteHeaders } from '../writes.js';
+
+const DocumentParams = (what: string) => Type.Object({ id: Uuid(`${what} id`) });
+
+async function linesOf(em: EntityManager, orderId: string): Promise<Map<string, OrderLine>> {
+  const lines = await em.find(OrderLine, { order: orderId });
+  return new Map(lines.map((line) => [line.id, line]));
+}
+
+/** Invoices, shipments and refunds: reading them, and the actions that start from one (payment, delivery). */
+export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: Intake }> = async (
+  app,
+  { runtime, intake },
+) => {
+  const em = () => runtime.orm.em.fork();
+
+  app.post(
+    '/v1/invoices/:id/payments',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'Register a payment on a pending invoice',
+        tags: ['invoices'],
+        params: DocumentParams('invoice'),
+        headers: WriteHeaders,
+        body: PayInvoiceBody,
+        response: { 201: WriteAccepted, 202: WriteAccepted },
+      },
+    },
+    async (request, reply) => {
+      const key = idempotencyKey(request, false);
+      const invoice = await em().findOne(Invoice, request.params.id);
+      if (!invoice) throw notFound('invoice', request.params.id);
+      const action = await intake.accept({
+        type: payInvoice.type,
+        orderId: invoice.orderId,
+        target: invoice.id,
+        payload: { ...request.body, invoiceId: invoice.id },
+        actor: request.actor,
+        idempotencyKey: key,
+      });
+      return answerWrite(request, reply, intake, action);
+    },
+  );
+
+  app.post(
+    '/v1/shipments/:id/delivery',
+    {
+      config: { role: 'admin' },
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
+      schema: {
+        summary: 'Record that a shipment was delivered (at the time given, or now)',
+        tags: ['shipments'],
+        params: DocumentParams('shipment'),
+        headers: WriteHeaders,
+        body: DeliverShipmentBody,
+        response: { 201: WriteAccepted, 202: WriteAccepted },
+      },
+    },
+    async (request, reply) => {
+      const key = idempotencyKey(request, false);
+      const shipment = await em().findOne(Shipment, request.params.id);
+      if (!shipment) throw notFound('shipment', request.params.id);
+      const action = await intake.accept({
+        type: deliverShipment.type,
+        orderId: shipment.orderId,
+        target: shipment.id,
+        payload: { ...request.body, shipmentId: shipment.id },
+        actor: request.actor,
+        idempotencyKey: key,
+      });
+      return answerWrite(request, reply, intake, action);
+    },
+  );
+
+  app.get(
+    '/v1/invoices/:id',
+    {
+      config: { role: 'admin' },
+      schema: { summary: 'Read an invoice', tags: ['invoices'], params: DocumentParams('invoice'), response: { 200: InvoiceView } },
+    },
+    async (request) => {
+      const fork = em();
+      const invoice = await fork.findOne(Invoice, request.params.id);
+      if (!invoice) throw notFound('invoice', request.params.id);
+      const items = await fork.find(InvoiceItem, { invoiceId: invoice.id });
+      return invoiceView(invoice, items, await linesOf(fork, invoice.orderId));
+    },
+  );
+
+  app.get(
+    '/v1/shipments/:id',
+    {
+      config: { role: 'admin' },
+      schema: { summary: 'Read a shipment', tags: ['shipments'], params: DocumentParams('shipment'), response: { 200: ShipmentView } },
+    },
+    async (request) => {
+      const fork = em();
+      const shipment = await fork.findOne(Shipment, request.params.id);
+      if (!shipment) throw notFound('shipment', request.params.id);
+      const items = await fork.find(ShipmentItem, { shipmentId: shipment.id });
+      return shipmentView(shipment, items, await linesOf(fork, shipment.orderId));
+    },
+  );
+
+  app.get(
+    '/v1/refunds/:id',
+    {
+      config: { role: 'admin' },
+      schema: { summary: 'Read a refund (credit memo)', tags: ['refunds'], params: DocumentParams('refund'), response: { 200: RefundView } },
+    },
+    async (request) => {
+      const fork = em();
+      const refund = await fork.findOne(Refund, request.params.id);
+      if (!refund) throw notFound('refund', request.params.id);
+      const items = await fork.find(RefundItem, { refundId: refund.id });
+      return refundView(refund, items, await linesOf(fork, refund.orderId));
+    },
+  );
+};
