@@ -112,3 +112,14 @@ export async function markActionFailed(deps: RunnerDeps, actionId: string, error
     [JSON.stringify(failure), actionId],
   );
 }
+
+/** The next unfinished action of the same order, if any: it may be waiting for this one. */
+export async function nextActionOfOrder(deps: RunnerDeps, actionId: string): Promise<{ id: string; type: string } | null> {
+  const [row] = await deps.orm.em.fork().execute<{ id: string; type: string }[]>(
+    `select n.id, n.type from actions a
+     join actions n on n.order_id = a.order_id and n.seq > a.seq and n.status in ('queued', 'processing')
+     where a.id = ? order by n.seq limit 1`,
+    [actionId],
+  );
+  return row ?? null;
+}

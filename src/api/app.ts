@@ -35,6 +35,8 @@ export async function buildApp(runtime: Runtime) {
     requestIdHeader: 'x-request-id',
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validators());
+  // The API speaks JSON only: a text/plain body is 415, not a string handed to validation.
+  app.removeContentTypeParser('text/plain');
 
   const intake = new Intake(runtime);
   await app.register(errorsPlugin);

@@ -10,6 +10,7 @@ const UNAVAILABLE_CODES = new Set([
   '57P02', // crash shutdown
   '57P03', // cannot connect now (starting up)
   '53300', // too many connections
+  '3D000', // the database does not exist (dropped, or not created yet)
   '08000',
   '08001',
   '08003',
@@ -24,7 +25,11 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
     if (current.name === 'KnexTimeoutError') return true;
-    if (/Connection terminated|connect ECONNREFUSED|Client has encountered a connection error/i.test(current.message)) {
+    if (
+      /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|is not currently accepting connections/i.test(
+        current.message,
+      )
+    ) {
       return true;
     }
   }

@@ -34,10 +34,15 @@ export async function readStockLevels(em: EntityManager, skus: readonly string[]
 }
 
 /**
- * Same, but locks the SKUs' inventory rows until the transaction ends, in SKU order so that concurrent
- * placements never deadlock: two orders can never reserve the same last unit.
+ * Same, but first locks the SKUs' inventory rows until the transaction ends, in SKU order so that concurrent
+ * placements never deadlock: two orders can never reserve the same last unit. The levels are read by a second
+ * statement: under READ COMMITTED each statement sees what committed before it began, so reading in the locking
+ * statement itself would see reservations as they were before the wait for the lock.
  */
 export async function lockStockLevels(em: EntityManager, skus: readonly string[]): Promise<StockLevel[]> {
-  const rows = await em.execute<StockRow[]>(`${STOCK_LEVELS} for update of i`, [JSON.stringify(skus)]);
-  return rows.map(toLevel);
+  await em.execute(
+    'select sku from inventory_items where sku in (select jsonb_array_elements_text(?::jsonb)) order by sku for update',
+    [JSON.stringify(skus)],
+  );
+  return readStockLevels(em, skus);
 }
