@@ -48,6 +48,8 @@ describe('loadConfig', () => {
         relayIntervalMs: 5000,
         relayAfterMs: 5000,
         backorders: false,
+        refundWindowDays: 30,
+        invoiceDueDays: 30,
         numbers: {
           order: { prefix: '', padding: 9, start: 100_000_001 },
           invoice: { prefix: 'INV-', padding: 6, start: 1 },
@@ -93,6 +95,8 @@ describe('loadConfig', () => {
         RELAY_INTERVAL_MS: '100',
         RELAY_AFTER_MS: '0',
         BACKORDERS: 'true',
+        REFUND_WINDOW_DAYS: '0',
+        INVOICE_DUE_DAYS: '14',
         ORDER_NUMBER_PREFIX: 'ORD-',
         ORDER_NUMBER_PADDING: '12',
         ORDER_NUMBER_START: '1000',
@@ -124,6 +128,8 @@ describe('loadConfig', () => {
         relayIntervalMs: 100,
         relayAfterMs: 0,
         backorders: true,
+        refundWindowDays: 0,
+        invoiceDueDays: 14,
         numbers: {
           order: { prefix: 'ORD-', padding: 12, start: 1000 },
           invoice: { prefix: 'F', padding: 8, start: 42 },
