@@ -5,7 +5,7 @@ import { uuidv7 } from '../db/ids.js';
 import { nextDocumentNumber } from '../db/sequences.js';
 import { defineAction } from './definition.js';
 import { lockOrder, recordApplied } from './order-state.js';
-import { Money, Strict, Text, Uuid, MAX_QTY } from './schemas.js';
+import { MAX_QTY, Strict, Text, Uuid } from './schemas.js';
 
 const DAY_MS = 86_400_000;
 

@@ -1,4 +1,6 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static, type TObject } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Role } from '../../config/config.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Action } from '../db/entities.js';
 import { sendProblem } from './plugins/errors.js';
@@ -76,4 +78,52 @@ export async function answerWrite(request: FastifyRequest, reply: FastifyReply, 
     );
   }
   return reply.code(202).header('location', `/v1/actions/${action.id}`).send(body);
+}
+
+type TypeBoxApp = Parameters<FastifyPluginAsyncTypebox>[0];
+
+export interface ActionRoute<P extends TObject, B extends TObject> {
+  url: string;
+  role: Role;
+  summary: string;
+  tag: string;
+  type: string;
+  params: P;
+  body: B;
+  /** Placing an order requires an Idempotency-Key; other writes accept one. */
+  keyRequired?: boolean;
+  /** The order the action belongs to and what it is about (404 when unknown), and the payload to record. */
+  resolve(params: Static<P>, body: Static<B>): Promise<{ orderId: string; target: string; payload: Record<string, unknown> }>;
+}
+
+/** Registers a write: validate, resolve its order, record the action through the intake, answer (SPEC §4). */
+export function actionRoute<P extends TObject, B extends TObject>(app: TypeBoxApp, intake: Intake, route: ActionRoute<P, B>) {
+  // The route's own schemas validate params and body before the handler runs; the type provider cannot carry
+  // the generic P and B through, so the schemas are registered as plain objects and the handler states P and B.
+  const params: TObject = route.params;
+  const body: TObject = route.body;
+  app.post(
+    route.url,
+    {
+      config: { role: route.role },
+      // Bodies of order actions are all optional fields: an empty POST means "no options".
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {};
+      },
+      schema: {
+        summary: route.summary,
+        tags: [route.tag],
+        params,
+        headers: WriteHeaders,
+        body,
+        response: { 201: WriteAccepted, 202: WriteAccepted },
+      },
+    },
+    async (request, reply) => {
+      const key = idempotencyKey(request, route.keyRequired ?? false);
+      const { orderId, target, payload } = await route.resolve(request.params as Static<P>, request.body as Static<B>);
+      const action = await intake.accept({ type: route.type, orderId, target, payload, actor: request.actor, idempotencyKey: key });
+      return answerWrite(request, reply, intake, action);
+    },
+  );
 }

@@ -36,7 +36,7 @@ export class Queues {
 
   constructor(
     connection: Redis,
-    private readonly config: Config,
+    config: Config,
     private readonly queueOf: (actionType: string) => QueueName,
   ) {
     const defaultJobOptions = jobOptions(config);

@@ -9,7 +9,7 @@ import type { Runtime } from '../../runtime.js';
 import type { Intake } from '../intake.js';
 import { notFound } from '../problem.js';
 import { InvoiceView, invoiceView, RefundView, refundView, ShipmentView, shipmentView } from '../views.js';
-import { answerWrite, idempotencyKey, WriteAccepted, WriteHeaders } from '../writes.js';
+import { actionRoute } from '../writes.js';
 
 const DocumentParams = (what: string) => Type.Object({ id: Uuid(`${what} id`) });
 
@@ -25,66 +25,35 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intak
 ) => {
   const em = () => runtime.orm.em.fork();
 
-  app.post(
-    '/v1/invoices/:id/payments',
-    {
-      config: { role: 'admin' },
-      schema: {
-        summary: 'Register a payment on a pending invoice',
-        tags: ['invoices'],
-        params: DocumentParams('invoice'),
-        headers: WriteHeaders,
-        body: PayInvoiceBody,
-        response: { 201: WriteAccepted, 202: WriteAccepted },
-      },
+  actionRoute(app, intake, {
+    url: '/v1/invoices/:id/payments',
+    role: 'admin',
+    summary: 'Register a payment on a pending invoice',
+    tag: 'invoices',
+    type: payInvoice.type,
+    params: DocumentParams('invoice'),
+    body: PayInvoiceBody,
+    async resolve(params, body) {
+      const invoice = await em().findOne(Invoice, params.id);
+      if (!invoice) throw notFound('invoice', params.id);
+      return { orderId: invoice.orderId, target: invoice.id, payload: { ...body, invoiceId: invoice.id } };
     },
-    async (request, reply) => {
-      const key = idempotencyKey(request, false);
-      const invoice = await em().findOne(Invoice, request.params.id);
-      if (!invoice) throw notFound('invoice', request.params.id);
-      const action = await intake.accept({
-        type: payInvoice.type,
-        orderId: invoice.orderId,
-        target: invoice.id,
-        payload: { ...request.body, invoiceId: invoice.id },
-        actor: request.actor,
-        idempotencyKey: key,
-      });
-      return answerWrite(request, reply, intake, action);
-    },
-  );
+  });
 
-  app.post(
-    '/v1/shipments/:id/delivery',
-    {
-      config: { role: 'admin' },
-      preValidation: async (request) => {
-        if (request.body === undefined || request.body === null) request.body = {};
-      },
-      schema: {
-        summary: 'Record that a shipment was delivered (at the time given, or now)',
-        tags: ['shipments'],
-        params: DocumentParams('shipment'),
-        headers: WriteHeaders,
-        body: DeliverShipmentBody,
-        response: { 201: WriteAccepted, 202: WriteAccepted },
-      },
+  actionRoute(app, intake, {
+    url: '/v1/shipments/:id/delivery',
+    role: 'admin',
+    summary: 'Record that a shipment was delivered (at the time given, or now)',
+    tag: 'shipments',
+    type: deliverShipment.type,
+    params: DocumentParams('shipment'),
+    body: DeliverShipmentBody,
+    async resolve(params, body) {
+      const shipment = await em().findOne(Shipment, params.id);
+      if (!shipment) throw notFound('shipment', params.id);
+      return { orderId: shipment.orderId, target: shipment.id, payload: { ...body, shipmentId: shipment.id } };
     },
-    async (request, reply) => {
-      const key = idempotencyKey(request, false);
-      const shipment = await em().findOne(Shipment, request.params.id);
-      if (!shipment) throw notFound('shipment', request.params.id);
-      const action = await intake.accept({
-        type: deliverShipment.type,
-        orderId: shipment.orderId,
-        target: shipment.id,
-        payload: { ...request.body, shipmentId: shipment.id },
-        actor: request.actor,
-        idempotencyKey: key,
-      });
-      return answerWrite(request, reply, intake, action);
-    },
-  );
+  });
 
   app.get(
     '/v1/invoices/:id',

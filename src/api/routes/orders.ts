@@ -8,7 +8,7 @@ import { createRefund } from '../../actions/refund.js';
 import { createShipment } from '../../actions/shipment.js';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { placementInputProblems } from '../../domain/placement.js';
-import { PlaceOrderBody } from '../../actions/order-place.js';
+import { PlaceOrderBody, placeOrder } from '../../actions/order-place.js';
 import { Uuid } from '../../actions/schemas.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { moneyTotals, ORDER_STATUSES } from '../../domain/order.js';
@@ -19,7 +19,7 @@ import { uuidv7 } from '../../db/ids.js';
 import type { Intake } from '../intake.js';
 import { notFound, Problem } from '../problem.js';
 import { EventView, eventView, OrderSummary, orderSummary, OrderView, orderView, type OrderDocuments } from '../views.js';
-import { answerWrite, idempotencyKey, WriteAccepted, WriteHeaders } from '../writes.js';
+import { actionRoute } from '../writes.js';
 import type { Runtime } from '../../runtime.js';
 
 const OrderParams = Type.Object({ id: Uuid('order id') });
@@ -114,39 +114,20 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: 
   }
 
   /** POST /v1/orders/{id}/<path>: an action on an existing order, through the same intake as placement. */
-  function orderAction(path: string, definition: ActionDefinition<TObject>, role: Role, summary: string) {
-    app.post(
-      `/v1/orders/:id/${path}`,
-      {
-        config: { role },
-        // These bodies are all optional fields; an empty POST means "no options".
-        preValidation: async (request) => {
-          if (request.body === undefined || request.body === null) request.body = {};
-        },
-        schema: {
-          summary,
-          tags: ['orders'],
-          params: OrderParams,
-          headers: WriteHeaders,
-          body: definition.schema,
-          response: { 201: WriteAccepted, 202: WriteAccepted },
-        },
+  const orderAction = (path: string, definition: ActionDefinition<TObject>, role: Role, summary: string) =>
+    actionRoute(app, intake, {
+      url: `/v1/orders/:id/${path}`,
+      role,
+      summary,
+      tag: 'orders',
+      type: definition.type,
+      params: OrderParams,
+      body: definition.schema,
+      async resolve(params, body) {
+        await assertOrderKnown(params.id);
+        return { orderId: params.id, target: params.id, payload: body };
       },
-      async (request, reply) => {
-        const key = idempotencyKey(request, false);
-        await assertOrderKnown(request.params.id);
-        const action = await intake.accept({
-          type: definition.type,
-          orderId: request.params.id,
-          target: request.params.id,
-          payload: request.body,
-          actor: request.actor,
-          idempotencyKey: key,
-        });
-        return answerWrite(request, reply, intake, action);
-      },
-    );
-  }
+    });
 
   orderAction('cancel', cancelOrder, 'storefront', 'Cancel what is neither invoiced nor shipped');
   orderAction('hold', holdOrder, 'admin', 'Put an order on hold');
@@ -156,37 +137,23 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: 
   orderAction('shipments', createShipment, 'admin', 'Ship from an inventory source (all that is still to ship, or the items given)');
   orderAction('refunds', createRefund, 'admin', 'Refund items, shipping or an adjustment (credit memo)');
 
-  app.post(
-    '/v1/orders',
-    {
-      config: { role: 'storefront' },
-      schema: {
-        summary: 'Place an order',
-        tags: ['orders'],
-        headers: WriteHeaders,
-        body: PlaceOrderBody,
-        response: { 201: WriteAccepted, 202: WriteAccepted },
-      },
-    },
-    async (request, reply) => {
-      const key = idempotencyKey(request, true);
-      const errors = placementInputProblems(request.body);
+  actionRoute(app, intake, {
+    url: '/v1/orders',
+    role: 'storefront',
+    summary: 'Place an order',
+    tag: 'orders',
+    type: placeOrder.type,
+    params: Type.Object({}),
+    body: PlaceOrderBody,
+    keyRequired: true,
+    async resolve(_params, body) {
+      const errors = placementInputProblems(body);
       if (errors.length > 0) {
-        throw new Problem(400, 'VALIDATION_FAILED', 'Invalid request', `${errors.length} field(s) are invalid`, {
-          errors,
-        });
+        throw new Problem(400, 'VALIDATION_FAILED', 'Invalid request', `${errors.length} field(s) are invalid`, { errors });
       }
-      const action = await intake.accept({
-        type: 'order.place',
-        orderId: uuidv7(),
-        target: '',
-        payload: request.body,
-        actor: request.actor,
-        idempotencyKey: key,
-      });
-      return answerWrite(request, reply, intake, action);
+      return { orderId: uuidv7(), target: '', payload: body };
     },
-  );
+  });
 
   app.get(
     '/v1/orders',
