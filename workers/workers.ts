@@ -1,23 +1,63 @@
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { InvalidPayloadError } from '../src/actions/definition.js';
-import { markActionFailed, runAction } from '../src/actions/runner.js';
+import { markActionFailed, nextActionOfOrder, runAction } from '../src/actions/runner.js';
 import { workerConnection } from '../src/queues/connection.js';
-import { ACTION_QUEUES, RELAY_JOB, type ActionJobData, type QueueName } from '../src/queues/names.js';
-import { relayUnfinishedActions } from '../src/queues/relay.js';
+import { ACTION_QUEUES, RELAY_JOB, type QueueName } from '../src/queues/names.js';
+import { relayFollowUps, relayUnfinishedActions } from '../src/queues/relay.js';
+import { isActionType, queueOf } from '../src/actions/registry.js';
+import { offlineProvider } from '../src/effects/payment-provider.js';
+import { markRefundPaymentFailed, payRefund, REFUND_PAYMENT_JOB } from '../src/effects/refund-payment.js';
 import type { Runtime } from '../src/runtime.js';
 
 /**
- * How long a job waits for an earlier action of its order: short at first, longer the longer it has waited
- * (an earlier action that failed for good waits for an operator).
+ * How long a job waits for an earlier action of its order before looking again: short at first, longer the longer
+ * it has waited (an earlier action that failed for good waits for an operator). The earlier action's worker
+ * usually wakes it sooner (`wakeNext`).
  */
 export function waitDelay(job: Pick<Job, 'timestamp'>, now = Date.now()): number {
-  return Math.min(5000, Math.max(50, Math.round((now - job.timestamp) / 10)));
+  return Math.min(5000, Math.max(100, Math.round((now - job.timestamp) / 5)));
 }
 
+const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+
+/** Follow-up work after commit; a job name that is not an action type names one of these. */
+async function runEffect(runtime: Runtime, job: Job<Record<string, unknown>>): Promise<string> {
+  if (job.name !== REFUND_PAYMENT_JOB || typeof job.data.refundId !== 'string') {
+    throw new UnrecoverableError(`unknown job ${job.name}`);
+  }
+  const refundId = job.data.refundId;
+  try {
+    return await payRefund({ ...runtime, provider: offlineProvider }, refundId);
+  } catch (error) {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    runtime.log.error({ err: failure, refundId, attempt: job.attemptsMade + 1 }, 'refund payment failed');
+    if (isLastAttempt(job)) await markRefundPaymentFailed(runtime, refundId, failure);
+    throw failure;
+  }
+}
+
+/**
+ * Promotes the job of the order's next action if it is waiting for this one, so that a burst of actions on one
+ * order runs back to back instead of at the pace of its delays. Best effort: the delay is the safety net.
+ */
+async function wakeNext(runtime: Runtime, actionId: string): Promise<void> {
+  try {
+    const next = await nextActionOfOrder(runtime, actionId);
+    if (!next) return;
+    const job = await runtime.queues.get(queueOf(next.type)).getJob(next.id);
+    if (job && (await job.isDelayed())) await job.promote();
+  } catch (error) {
+    runtime.log.debug({ err: error, actionId }, 'could not wake the next action');
+  }
+}
+
+/** Jobs of an action queue: actions (named by their type, data = ActionJobData) and follow-ups. */
 function actionProcessor(runtime: Runtime) {
-  return async (job: Job<ActionJobData>, token?: string): Promise<string> => {
-    const { actionId } = job.data;
-    const log = runtime.log.child({ jobId: job.id, actionId, orderId: job.data.orderId, queue: job.queueName });
+  return async (job: Job<Record<string, unknown>>, token?: string): Promise<string> => {
+    if (!isActionType(job.name)) return runEffect(runtime, job);
+    const { actionId, orderId } = job.data;
+    if (typeof actionId !== 'string') throw new UnrecoverableError(`job ${job.id} carries no action id`);
+    const log = runtime.log.child({ jobId: job.id, actionId, orderId, queue: job.queueName });
     try {
       const outcome = await runAction(runtime, actionId);
       if (outcome.kind === 'wait') {
@@ -25,11 +65,12 @@ function actionProcessor(runtime: Runtime) {
         throw new DelayedError();
       }
       if (outcome.kind === 'missing') log.warn('job points at no action; completing it');
+      if (outcome.kind === 'succeeded' || outcome.kind === 'rejected') await wakeNext(runtime, actionId);
       return outcome.kind;
     } catch (error) {
       if (error instanceof DelayedError) throw error;
       const failure = error instanceof Error ? error : new Error(String(error));
-      const lastAttempt = error instanceof InvalidPayloadError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const lastAttempt = error instanceof InvalidPayloadError || isLastAttempt(job);
       log.error({ err: failure, attempt: job.attemptsMade + 1, lastAttempt }, 'action failed');
       if (lastAttempt) {
         await markActionFailed(runtime, actionId, failure).catch((markError: unknown) =>
@@ -42,12 +83,19 @@ function actionProcessor(runtime: Runtime) {
   };
 }
 
+/** Enqueues what PostgreSQL holds but no queue does: unfinished actions and unsent follow-ups. */
+async function relay(runtime: Runtime): Promise<number> {
+  const em = runtime.orm.em.fork();
+  const actions = await relayUnfinishedActions(em, runtime.queues, runtime.config.relayAfterMs);
+  const followUps = await relayFollowUps(em, runtime.queues, runtime.config.relayAfterMs);
+  if (actions + followUps > 0) runtime.log.info({ actions, followUps }, 'relay enqueued work');
+  return actions + followUps;
+}
+
 function maintenanceProcessor(runtime: Runtime) {
   return async (job: Job): Promise<number> => {
     if (job.name !== RELAY_JOB) throw new UnrecoverableError(`unknown maintenance job ${job.name}`);
-    const relayed = await relayUnfinishedActions(runtime.orm.em.fork(), runtime.queues, runtime.config.relayAfterMs);
-    if (relayed > 0) runtime.log.info({ relayed }, 'relay enqueued unfinished actions');
-    return relayed;
+    return relay(runtime);
   };
 }
 
@@ -78,8 +126,7 @@ export async function startWorkers(runtime: Runtime, queueNames: readonly QueueN
       await runtime.queues
         .get('maintenance')
         .upsertJobScheduler(RELAY_JOB, { every: config.relayIntervalMs }, { name: RELAY_JOB, opts: { removeOnFail: 100 } });
-      const relayed = await relayUnfinishedActions(runtime.orm.em.fork(), runtime.queues, config.relayAfterMs);
-      if (relayed > 0) runtime.log.info({ relayed }, 'sweep enqueued unfinished actions');
+      await relay(runtime);
     };
     await installRelay();
     connection.on('ready', () => {
