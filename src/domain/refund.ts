@@ -193,9 +193,13 @@ function windowEndFor<L extends RefundLine>(
   if (days === 0) return null;
   let takesShipped = false;
   let takesVirtual = false;
+  const asked = new Map<L, number>();
   for (const item of items) {
     const line = order.lines.find((l) => l.id === item.itemId)!;
-    const qty = Math.min(item.qty, qtyToRefund(line));
+    asked.set(line, (asked.get(line) ?? 0) + item.qty);
+  }
+  for (const [line, total] of asked) {
+    const qty = Math.min(total, qtyToRefund(line));
     if (qty === 0) continue;
     if (!line.stockable) takesVirtual = true;
     else if (allocate(line, qty).fromShipped.length > 0) takesShipped = true;
