@@ -36,6 +36,8 @@ export interface Config {
   relayIntervalMs: number;
   relayAfterMs: number;
   backorders: boolean;
+  refundWindowDays: number;
+  invoiceDueDays: number;
   numbers: {
     order: SequenceFormat;
     invoice: SequenceFormat;
@@ -128,6 +130,8 @@ export function loadConfig(env: Env = process.env): Config {
     relayIntervalMs: int('RELAY_INTERVAL_MS', 5000, 100, 3_600_000),
     relayAfterMs: int('RELAY_AFTER_MS', 5000, 0, 3_600_000),
     backorders: bool('BACKORDERS', false),
+    refundWindowDays: int('REFUND_WINDOW_DAYS', 30, 0, 3650),
+    invoiceDueDays: int('INVOICE_DUE_DAYS', 30, 0, 3650),
     numbers: {
       order: sequence('ORDER', '', 9, 100_000_001),
       invoice: sequence('INVOICE', 'INV-', 6, 1),

@@ -6,11 +6,13 @@ import { queueOf } from './actions/registry.js';
 import { ensureDatabase, migrate, openOrm } from './db/orm.js';
 import { producerConnection } from './queues/connection.js';
 import { Queues } from './queues/queues.js';
+import { createMetrics, registerStoreGauges, type Metrics } from './metrics.js';
 
 /** What the API and the workers share: configuration, the database, and the producer side of the queues. */
 export interface Runtime {
   config: Config;
   log: Logger;
+  metrics: Metrics;
   orm: MikroORM;
   redis: Redis;
   queues: Queues;
@@ -73,9 +75,24 @@ export async function openRuntime(config: Config, log: Logger, options: { prepar
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
 
   const queues = new Queues(redis, config, queueOf);
+  const metrics = createMetrics();
+  registerStoreGauges(metrics, {
+    async jobCounts() {
+      const states = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
+      const counts = await Promise.all(queues.all().map(async (queue) => ({ queue: queue.name, counts: await queue.getJobCounts(...states) })));
+      return counts.flatMap(({ queue, counts: byState }) => states.map((state) => ({ queue, state, count: byState[state] ?? 0 })));
+    },
+    async actionCounts() {
+      const rows = await orm.em.fork().execute<{ type: string; status: string; count: string }[]>(
+        `select type, status, count(*) from actions where status in ('queued', 'processing', 'failed') group by type, status`,
+      );
+      return rows.map((row) => ({ type: row.type, status: row.status, count: Number(row.count) }));
+    },
+  });
   return {
     config,
     log,
+    metrics,
     orm,
     redis,
     queues,

@@ -27,10 +27,13 @@ async function runEffect(runtime: Runtime, job: Job<Record<string, unknown>>): P
   }
   const refundId = job.data.refundId;
   try {
-    return await payRefund({ ...runtime, provider: offlineProvider }, refundId);
+    const outcome = await payRefund({ ...runtime, provider: offlineProvider }, refundId);
+    runtime.metrics.refundPayments.inc({ outcome });
+    return outcome;
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));
     runtime.log.error({ err: failure, refundId, attempt: job.attemptsMade + 1 }, 'refund payment failed');
+    runtime.metrics.refundPayments.inc({ outcome: 'error' });
     if (isLastAttempt(job)) await markRefundPaymentFailed(runtime, refundId, failure);
     throw failure;
   }
@@ -65,7 +68,10 @@ function actionProcessor(runtime: Runtime) {
         throw new DelayedError();
       }
       if (outcome.kind === 'missing') log.warn('job points at no action; completing it');
-      if (outcome.kind === 'succeeded' || outcome.kind === 'rejected') await wakeNext(runtime, actionId);
+      if (outcome.kind === 'succeeded' || outcome.kind === 'rejected') {
+        runtime.metrics.actionsApplied.inc({ type: job.name, outcome: outcome.kind });
+        await wakeNext(runtime, actionId);
+      }
       return outcome.kind;
     } catch (error) {
       if (error instanceof DelayedError) throw error;
@@ -73,6 +79,7 @@ function actionProcessor(runtime: Runtime) {
       const lastAttempt = error instanceof InvalidPayloadError || isLastAttempt(job);
       log.error({ err: failure, attempt: job.attemptsMade + 1, lastAttempt }, 'action failed');
       if (lastAttempt) {
+        runtime.metrics.actionsApplied.inc({ type: job.name, outcome: 'failed' });
         await markActionFailed(runtime, actionId, failure).catch((markError: unknown) =>
           log.error({ err: markError }, 'could not mark the action failed'),
         );
@@ -88,14 +95,31 @@ async function relay(runtime: Runtime): Promise<number> {
   const em = runtime.orm.em.fork();
   const actions = await relayUnfinishedActions(em, runtime.queues, runtime.config.relayAfterMs);
   const followUps = await relayFollowUps(em, runtime.queues, runtime.config.relayAfterMs);
+  runtime.metrics.relayEnqueued.inc({ kind: 'action' }, actions);
+  runtime.metrics.relayEnqueued.inc({ kind: 'follow-up' }, followUps);
   if (actions + followUps > 0) runtime.log.info({ actions, followUps }, 'relay enqueued work');
   return actions + followUps;
 }
 
 function maintenanceProcessor(runtime: Runtime) {
-  return async (job: Job): Promise<number> => {
+  return async (job: Job<Record<string, unknown>>): Promise<number> => {
     if (job.name !== RELAY_JOB) throw new UnrecoverableError(`unknown maintenance job ${job.name}`);
     return relay(runtime);
+  };
+}
+
+/** Times every job for the job-duration histogram, labelled with its outcome. */
+function timed<T>(runtime: Runtime, processor: (job: Job<Record<string, unknown>>, token?: string) => Promise<T>) {
+  return async (job: Job<Record<string, unknown>>, token?: string): Promise<T> => {
+    const stop = runtime.metrics.jobDuration.startTimer({ queue: job.queueName, name: job.name });
+    try {
+      const result = await processor(job, token);
+      stop({ outcome: String(result) });
+      return result;
+    } catch (error) {
+      stop({ outcome: error instanceof DelayedError ? 'waiting' : 'error' });
+      throw error;
+    }
   };
 }
 
@@ -110,7 +134,8 @@ export async function startWorkers(runtime: Runtime, queueNames: readonly QueueN
   const connection = workerConnection(config.redisUrl);
   connection.on('error', (error) => runtime.log.warn({ err: error }, 'worker redis connection error'));
   const workers = queueNames.map((name) => {
-    const processor = name === 'maintenance' ? maintenanceProcessor(runtime) : actionProcessor(runtime);
+    const processor =
+      name === 'maintenance' ? timed(runtime, maintenanceProcessor(runtime)) : timed(runtime, actionProcessor(runtime));
     const worker = new Worker(name, processor, {
       connection,
       prefix: config.queuePrefix,
@@ -120,6 +145,8 @@ export async function startWorkers(runtime: Runtime, queueNames: readonly QueueN
     worker.on('error', (error) => runtime.log.error({ err: error, queue: name }, 'worker error'));
     return worker;
   });
+  let closing = false;
+  let retry: NodeJS.Timeout | undefined;
   if (queueNames.includes('maintenance')) {
     // Job schedulers live in Redis: a Redis that restarted empty has none, so install it again on every reconnect.
     const installRelay = async () => {
@@ -129,13 +156,21 @@ export async function startWorkers(runtime: Runtime, queueNames: readonly QueueN
       await relay(runtime);
     };
     await installRelay();
-    connection.on('ready', () => {
-      installRelay().catch((error: unknown) => runtime.log.error({ err: error }, 'could not install the relay'));
-    });
+    // On a reconnect the producer connection may come back a moment after this one: try until it works.
+    const reinstall = () => {
+      if (closing) return;
+      installRelay().catch((error: unknown) => {
+        runtime.log.warn({ err: error }, 'could not reinstall the relay yet; trying again');
+        retry = setTimeout(reinstall, 500);
+      });
+    };
+    connection.on('ready', reinstall);
   }
   return {
     workers,
     async close() {
+      closing = true;
+      clearTimeout(retry);
       await Promise.all(workers.map((worker) => worker.close()));
       connection.disconnect();
     },

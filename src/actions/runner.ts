@@ -58,7 +58,12 @@ export async function runAction(deps: RunnerDeps, actionId: string, now: Date = 
     const action = await tx.findOneOrFail(Action, actionId, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (action.status !== 'processing') return { kind: 'finished-before' } as const;
     const definition = actionDefinition(action.type);
-    const log = deps.log.child({ actionId: action.id, orderId: action.orderId, actionType: action.type });
+    const log = deps.log.child({
+      actionId: action.id,
+      orderId: action.orderId,
+      actionType: action.type,
+      reqId: action.requestId,
+    });
     try {
       const result = await tx.transactional((inner) =>
         definition.apply(

@@ -2,6 +2,7 @@ import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import Fastify from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { uuidv7 } from '../db/ids.js';
 import type { Runtime } from '../runtime.js';
 import { Intake } from './intake.js';
 import { authPlugin } from './plugins/auth.js';
@@ -33,6 +34,7 @@ export async function buildApp(runtime: Runtime) {
     loggerInstance: runtime.log,
     bodyLimit: runtime.config.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
+    genReqId: () => uuidv7(),
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validators());
   // The API speaks JSON only: a text/plain body is 415, not a string handed to validation.

@@ -16,6 +16,7 @@ export interface ActionRequest {
   payload: Record<string, unknown>;
   actor: ApiKey;
   idempotencyKey?: string;
+  requestId: string;
 }
 
 const TERMINAL = new Set(['succeeded', 'rejected']);
@@ -59,8 +60,8 @@ export class Intake {
     }
 
     const [row] = await em.execute(
-      `insert into actions (id, type, order_id, payload, actor_name, actor_role, idempotency_key, request_hash)
-       values (?, ?, ?, ?, ?, ?, ?, ?)
+      `insert into actions (id, type, order_id, payload, actor_name, actor_role, idempotency_key, request_hash, request_id)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?)
        on conflict (actor_name, idempotency_key) where idempotency_key is not null do nothing
        returning *`,
       [
@@ -72,6 +73,7 @@ export class Intake {
         request.actor.role,
         request.idempotencyKey ?? null,
         hash,
+        request.requestId,
       ],
     );
     if (!row) {
@@ -82,6 +84,10 @@ export class Intake {
       return replay;
     }
     const action = em.map(Action, row);
+    this.runtime.log.info(
+      { reqId: request.requestId, actionId: action.id, orderId: action.orderId, actionType: action.type },
+      'action accepted',
+    );
     await this.enqueue(action);
     return action;
   }

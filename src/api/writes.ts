@@ -122,7 +122,15 @@ export function actionRoute<P extends TObject, B extends TObject>(app: TypeBoxAp
     async (request, reply) => {
       const key = idempotencyKey(request, route.keyRequired ?? false);
       const { orderId, target, payload } = await route.resolve(request.params as Static<P>, request.body as Static<B>);
-      const action = await intake.accept({ type: route.type, orderId, target, payload, actor: request.actor, idempotencyKey: key });
+      const action = await intake.accept({
+        type: route.type,
+        orderId,
+        target,
+        payload,
+        actor: request.actor,
+        idempotencyKey: key,
+        requestId: request.id,
+      });
       return answerWrite(request, reply, intake, action);
     },
   );

@@ -26,6 +26,7 @@ export class Action {
   actorRole!: string;
   idempotencyKey?: string | null;
   requestHash!: string;
+  requestId?: string | null;
   status!: ActionStatus;
   result?: Record<string, unknown> | null;
   error?: ActionError | null;
@@ -48,6 +49,7 @@ export const ActionSchema = new EntitySchema<Action>({
     actorRole: { type: 'string' },
     idempotencyKey: { type: 'string', nullable: true },
     requestHash: { type: 'string' },
+    requestId: { type: 'string', nullable: true },
     status: { type: 'string' },
     result: { type: 'json', nullable: true },
     error: { type: 'json', nullable: true },

@@ -53,7 +53,12 @@ export function planInvoice<L extends DocumentLine>(
   }
   const units = requestedUnits(order.lines, items, qtyToInvoice);
   assertWithin(units, qtyToInvoice, 'invoice');
-  if (totalUnits(units) === 0) throw new DomainError('INVOICE_EMPTY', 'Every quantity of the invoice is zero.');
+  if (totalUnits(units) === 0) {
+    throw new DomainError(
+      'INVOICE_EMPTY',
+      'Every quantity of the invoice is zero; give at least one item a quantity, or leave items out to invoice all that is still to invoice.',
+    );
+  }
 
   const documentItems = [...units]
     .filter(([, qty]) => qty > 0)

@@ -154,11 +154,16 @@ export function planRefund<L extends RefundLine>(
   const discount = items.reduce((sum, item) => sum + item.discountAmount, shippingDiscount);
   const grandTotal = subTotal + tax + request.shipping + request.adjustmentRefund - request.adjustmentFee - discount;
 
-  if (grandTotal === 0) throw new DomainError('REFUND_ZERO', 'The refund comes to zero.');
+  if (grandTotal === 0) {
+    throw new DomainError('REFUND_ZERO', 'The refund comes to zero; refund items, shipping or an adjustment.');
+  }
   if (grandTotal < 0) {
-    throw new DomainError('REFUND_NEGATIVE', `The refund comes to ${grandTotal}: the fee exceeds what is refunded.`, {
-      grandTotal,
-    });
+    const maxAdjustmentFee = request.adjustmentFee + grandTotal;
+    throw new DomainError(
+      'REFUND_NEGATIVE',
+      `The refund comes to ${grandTotal}: the fee exceeds what is refunded; lower adjustmentFee to at most ${maxAdjustmentFee}.`,
+      { grandTotal, maxAdjustmentFee },
+    );
   }
   if (grandTotal > refundable) {
     throw new DomainError(

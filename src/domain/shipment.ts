@@ -33,9 +33,18 @@ export function planShipment<L extends DocumentLine>(
     );
   }
   assertWithin(units, qtyToShip, 'ship');
-  if (totalUnits(units) === 0) throw new DomainError('SHIPMENT_EMPTY', 'Every quantity of the shipment is zero.');
+  if (totalUnits(units) === 0) {
+    throw new DomainError(
+      'SHIPMENT_EMPTY',
+      'Every quantity of the shipment is zero; give at least one item a quantity, or leave items out to ship all that is still to ship.',
+    );
+  }
   if (!source.exists) {
-    throw new DomainError('UNKNOWN_SOURCE', `There is no inventory source ${source.code}.`, { source: source.code });
+    throw new DomainError(
+      'UNKNOWN_SOURCE',
+      `There is no inventory source ${source.code}; create it with PUT /v1/inventory/sources/${source.code} or ship from another.`,
+      { source: source.code },
+    );
   }
 
   const planned = [...units].filter(([, qty]) => qty > 0).map(([line, qty]) => ({ line, qty }));

@@ -309,13 +309,13 @@ describe('planRefund — rejections in SPEC order', () => {
       planRefund(order([line('a')]), request([{ itemId: 'a', qty: 1 }], { adjustmentFee: 2100 }), WINDOW),
     );
     expect(error.code).toBe('REFUND_NEGATIVE');
-    expect(error.details).toEqual({ grandTotal: -1 });
+    expect(error.details).toEqual({ grandTotal: -1, maxAdjustmentFee: 2099 });
   });
 
   it('refuses a fee alone with REFUND_NEGATIVE, even when no money is left to refund', () => {
     expect(
       rejection(() => planRefund(order([line('a')], { paid: 0 }), request([], { adjustmentFee: 10 }), WINDOW)).details,
-    ).toEqual({ grandTotal: -10 });
+    ).toEqual({ grandTotal: -10, maxAdjustmentFee: 0 });
   });
 
   it('refuses a total over paid − refunded with REFUND_LIMIT_EXCEEDED; the message states the refundable amount', () => {
