@@ -33,6 +33,9 @@ export interface Config {
   failedJobRetentionDays: number;
   workerConcurrency: number;
   shutdownGraceMs: number;
+  /** Serve /metrics on this port, without auth, in every process; null: on the API port behind an admin key. */
+  metricsPort: number | null;
+  rateLimitPerMinute: number;
   relayIntervalMs: number;
   relayAfterMs: number;
   backorders: boolean;
@@ -127,6 +130,8 @@ export function loadConfig(env: Env = process.env): Config {
     failedJobRetentionDays: int('FAILED_JOB_RETENTION_DAYS', 7, 1, 365),
     workerConcurrency: int('WORKER_CONCURRENCY', 8, 1, 256),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    metricsPort: read('METRICS_PORT', '') === '' ? null : int('METRICS_PORT', 9464, 1, 65535),
+    rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
     relayIntervalMs: int('RELAY_INTERVAL_MS', 5000, 100, 3_600_000),
     relayAfterMs: int('RELAY_AFTER_MS', 5000, 0, 3_600_000),
     backorders: bool('BACKORDERS', false),

@@ -2,7 +2,10 @@ import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadConfig } from '../config/config.js';
 import { ALL_WORKER_QUEUES, startWorkers } from '../workers/workers.js';
 import { buildApp } from './api/app.js';
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
 import { createLogger } from './logger.js';
+import type { Metrics } from './metrics.js';
 import type { QueueName } from './queues/names.js';
 import { openRuntime, UnreachableError } from './runtime.js';
 
@@ -45,13 +48,32 @@ export async function main(role: Role, queues: readonly QueueName[] = ALL_WORKER
   const app = role === 'workers' ? null : await buildApp(runtime);
   const workers = role === 'api' ? null : await startWorkers(runtime, queues);
   if (app) await app.listen({ port: config.port, host: config.host });
+  const metricsServer = config.metricsPort === null ? null : await serveMetrics(runtime.metrics, config.metricsPort, config.host);
   log.info({ role, queues: workers ? queues : [] }, 'orderflow started');
 
   closeWithGrace({ delay: config.shutdownGraceMs || false, logger: { error: (m: unknown) => log.error(m) } }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error');
     else log.info({ signal }, 'shutting down');
     await app?.close();
-    await workers?.close();
+    await workers?.close(config.shutdownGraceMs);
+    metricsServer?.close();
     await runtime.close();
   });
+}
+
+/** /metrics on a port of its own (METRICS_PORT), for worker-only processes and for scrapers inside the network. */
+async function serveMetrics(metrics: Metrics, port: number, host: string): Promise<Server> {
+  const server = createServer((request, response) => {
+    if (request.url !== '/metrics') {
+      response.writeHead(404).end();
+      return;
+    }
+    metrics.registry.metrics().then(
+      (body) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
+      () => response.writeHead(500).end(),
+    );
+  });
+  server.listen(port, host);
+  await once(server, 'listening');
+  return server;
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { InvalidPayloadError } from '../src/actions/definition.js';
 import { markActionFailed, nextActionOfOrder, runAction } from '../src/actions/runner.js';
@@ -125,7 +126,11 @@ function timed<T>(runtime: Runtime, processor: (job: Job<Record<string, unknown>
 
 export interface Workers {
   workers: Worker[];
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs and lets running ones finish for up to `graceMs`; then closes anyway. A job cut off keeps
+   * its lock until it expires, and the stalled-job check hands it to another worker (handlers are idempotent).
+   */
+  close(graceMs?: number): Promise<void>;
 }
 
 /** Starts a worker on each named queue, schedules the relay, and sweeps once at start-up. */
@@ -168,10 +173,15 @@ export async function startWorkers(runtime: Runtime, queueNames: readonly QueueN
   }
   return {
     workers,
-    async close() {
+    async close(graceMs = config.shutdownGraceMs) {
       closing = true;
       clearTimeout(retry);
-      await Promise.all(workers.map((worker) => worker.close()));
+      const finished = Promise.all(workers.map((worker) => worker.close()));
+      const inTime = await Promise.race([finished.then(() => true), sleep(graceMs, false, { ref: false })]);
+      if (!inTime) {
+        runtime.log.warn({ graceMs }, 'jobs still running after the grace period; closing anyway');
+        await Promise.all(workers.map((worker) => worker.close(true)));
+      }
       connection.disconnect();
     },
   };

@@ -5,7 +5,13 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { uuidv7 } from '../db/ids.js';
 import type { Runtime } from '../runtime.js';
 import { Intake } from './intake.js';
+import { createHash } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
 import { authPlugin } from './plugins/auth.js';
+import { boardPlugin } from './plugins/board.js';
+import { docsPlugin } from './plugins/docs.js';
+import { metricsPlugin } from './plugins/metrics.js';
+import { Problem } from './problem.js';
 import { errorsPlugin } from './plugins/errors.js';
 import { actionRoutes } from './routes/actions.js';
 import { documentRoutes } from './routes/documents.js';
@@ -42,7 +48,19 @@ export async function buildApp(runtime: Runtime) {
 
   const intake = new Intake(runtime);
   await app.register(errorsPlugin);
+  await app.register(docsPlugin);
+  await app.register(rateLimit, {
+    max: runtime.config.rateLimitPerMinute,
+    timeWindow: 60_000,
+    // Per API key (by its digest, never the secret), else per address.
+    keyGenerator: (request) =>
+      request.headers.authorization ? createHash('sha256').update(request.headers.authorization).digest('base64') : request.ip,
+    errorResponseBuilder: (_request, context) =>
+      new Problem(429, 'RATE_LIMITED', 'Too many requests', `More than ${context.max} requests a minute; retry after ${context.after}.`),
+  });
   await app.register(authPlugin, { keys: runtime.config.apiKeys });
+  await app.register(metricsPlugin, { metrics: runtime.metrics, serveHere: runtime.config.metricsPort === null });
+  await app.register(boardPlugin, { queues: runtime.queues, keys: runtime.config.apiKeys });
   await app.register(healthRoutes, { runtime });
   await app.register(orderRoutes, { runtime, intake });
   await app.register(documentRoutes, { runtime, intake });
