@@ -55,6 +55,16 @@ async function wakeNext(runtime: Runtime, actionId: string): Promise<void> {
   }
 }
 
+/** Puts the number of a just-placed order on its job, for the operator looking at bull-board. */
+async function showOrderNumber(runtime: Runtime, job: Job<Record<string, unknown>>, orderId: string): Promise<void> {
+  try {
+    const [row] = await runtime.orm.em.fork().execute<{ number: string }[]>('select number from orders where id = ?', [orderId]);
+    if (row) await job.updateData({ ...job.data, orderNumber: row.number });
+  } catch (error) {
+    runtime.log.debug({ err: error, jobId: job.id }, 'could not put the order number on the job');
+  }
+}
+
 /** Jobs of an action queue: actions (named by their type, data = ActionJobData) and follow-ups. */
 function actionProcessor(runtime: Runtime) {
   return async (job: Job<Record<string, unknown>>, token?: string): Promise<string> => {
@@ -72,6 +82,9 @@ function actionProcessor(runtime: Runtime) {
       if (outcome.kind === 'succeeded' || outcome.kind === 'rejected') {
         runtime.metrics.actionsApplied.inc({ type: job.name, outcome: outcome.kind });
         await wakeNext(runtime, actionId);
+      }
+      if (outcome.kind === 'succeeded' && typeof orderId === 'string' && !job.data.orderNumber) {
+        await showOrderNumber(runtime, job, orderId);
       }
       return outcome.kind;
     } catch (error) {

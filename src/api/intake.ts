@@ -11,6 +11,8 @@ import { Problem } from './problem.js';
 export interface ActionRequest {
   type: string;
   orderId: string;
+  /** Shown with the job in bull-board when the order exists already. */
+  orderNumber?: string | null;
   /** What the request is about besides its body (e.g. the invoice paid), so a key reused elsewhere is caught. */
   target: string;
   payload: Record<string, unknown>;
@@ -80,7 +82,7 @@ export class Intake {
       const existing = await this.findByKey(em, request.actor.name, request.idempotencyKey!);
       if (!existing) throw new Error('idempotency conflict without a stored action');
       const replay = this.checkReplay(existing, hash);
-      if (!TERMINAL.has(replay.status)) await this.enqueue(replay);
+      if (!TERMINAL.has(replay.status)) await this.enqueue(replay, request.orderNumber);
       return replay;
     }
     const action = em.map(Action, row);
@@ -88,7 +90,7 @@ export class Intake {
       { reqId: request.requestId, actionId: action.id, orderId: action.orderId, actionType: action.type },
       'action accepted',
     );
-    await this.enqueue(action);
+    await this.enqueue(action, request.orderNumber);
     return action;
   }
 
@@ -117,8 +119,10 @@ export class Intake {
     return em.findOne(Action, { actorName, idempotencyKey: key });
   }
 
-  private async enqueue(action: Action): Promise<void> {
-    const enqueued = this.runtime.queues.enqueueActions([{ id: action.id, type: action.type, orderId: action.orderId }]);
+  private async enqueue(action: Action, orderNumber?: string | null): Promise<void> {
+    const enqueued = this.runtime.queues.enqueueActions([
+      { id: action.id, type: action.type, orderId: action.orderId, orderNumber },
+    ]);
     const timeout = sleep(ENQUEUE_TIMEOUT_MS, 'timeout' as const, { ref: false });
     try {
       if ((await Promise.race([enqueued, timeout])) === 'timeout') throw new Error('enqueue timed out');

@@ -82,6 +82,14 @@ export async function answerWrite(request: FastifyRequest, reply: FastifyReply, 
 
 type TypeBoxApp = Parameters<FastifyPluginAsyncTypebox>[0];
 
+export interface ResolvedAction {
+  orderId: string;
+  /** Known when the order exists already; shown with the job in bull-board. */
+  orderNumber?: string | null;
+  target: string;
+  payload: Record<string, unknown>;
+}
+
 export interface ActionRoute<P extends TObject, B extends TObject> {
   url: string;
   role: Role;
@@ -93,7 +101,7 @@ export interface ActionRoute<P extends TObject, B extends TObject> {
   /** Placing an order requires an Idempotency-Key; other writes accept one. */
   keyRequired?: boolean;
   /** The order the action belongs to and what it is about (404 when unknown), and the payload to record. */
-  resolve(params: Static<P>, body: Static<B>): Promise<{ orderId: string; target: string; payload: Record<string, unknown> }>;
+  resolve(params: Static<P>, body: Static<B>): Promise<ResolvedAction>;
 }
 
 /** Registers a write: validate, resolve its order, record the action through the intake, answer (SPEC §4). */
@@ -121,12 +129,10 @@ export function actionRoute<P extends TObject, B extends TObject>(app: TypeBoxAp
     },
     async (request, reply) => {
       const key = idempotencyKey(request, route.keyRequired ?? false);
-      const { orderId, target, payload } = await route.resolve(request.params as Static<P>, request.body as Static<B>);
+      const resolved = await route.resolve(request.params as Static<P>, request.body as Static<B>);
       const action = await intake.accept({
+        ...resolved,
         type: route.type,
-        orderId,
-        target,
-        payload,
         actor: request.actor,
         idempotencyKey: key,
         requestId: request.id,

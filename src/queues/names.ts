@@ -11,6 +11,8 @@ export type QueueName = (typeof QUEUE_NAMES)[number];
 export interface ActionJobData {
   actionId: string;
   orderId: string;
+  /** For the operator in bull-board; absent until the order is placed. */
+  orderNumber?: string;
 }
 
 export const RELAY_JOB = 'relay';

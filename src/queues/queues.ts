@@ -25,6 +25,7 @@ export interface EnqueuedAction {
   id: string;
   type: string;
   orderId: string;
+  orderNumber?: string | null;
 }
 
 /**
@@ -66,7 +67,11 @@ export class Queues {
         this.get(name).addBulk(
           group.map((action) => ({
             name: action.type,
-            data: { actionId: action.id, orderId: action.orderId } satisfies ActionJobData,
+            data: {
+              actionId: action.id,
+              orderId: action.orderId,
+              ...(action.orderNumber ? { orderNumber: action.orderNumber } : {}),
+            } satisfies ActionJobData,
             opts: { jobId: action.id },
           })),
         ),

@@ -14,18 +14,25 @@ const MAX_BATCHES = 20;
 export async function relayUnfinishedActions(em: EntityManager, queues: Queues, afterMs: number): Promise<number> {
   let relayed = 0;
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const rows = await em.execute<{ id: string; type: string; order_id: string }[]>(
-      `update actions set updated_at = now()
-       where id in (
-         select id from actions
-         where status in ('queued', 'processing') and updated_at < now() - make_interval(secs => ?)
-         order by updated_at limit ${BATCH}
-         for update skip locked)
-       returning id, type, order_id`,
+    const rows = await em.execute<{ id: string; type: string; order_id: string; number: string | null }[]>(
+      `with touched as (
+         update actions set updated_at = now()
+         where id in (
+           select id from actions
+           where status in ('queued', 'processing') and updated_at < now() - make_interval(secs => ?)
+           order by updated_at limit ${BATCH}
+           for update skip locked)
+         returning id, type, order_id)
+       select touched.*, orders.number from touched left join orders on orders.id = touched.order_id`,
       [afterMs / 1000],
     );
     if (rows.length === 0) break;
-    const actions: EnqueuedAction[] = rows.map((row) => ({ id: row.id, type: row.type, orderId: row.order_id }));
+    const actions: EnqueuedAction[] = rows.map((row) => ({
+      id: row.id,
+      type: row.type,
+      orderId: row.order_id,
+      orderNumber: row.number,
+    }));
     await queues.enqueueActions(actions);
     relayed += rows.length;
     if (rows.length < BATCH) break;

@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { PayInvoiceBody, payInvoice } from '../../actions/invoice.js';
 import { Uuid } from '../../actions/schemas.js';
 import { DeliverShipmentBody, deliverShipment } from '../../actions/shipment.js';
-import { Invoice, InvoiceItem, OrderLine, Refund, RefundItem, Shipment, ShipmentItem } from '../../db/entities.js';
+import { Invoice, InvoiceItem, Order, OrderLine, Refund, RefundItem, Shipment, ShipmentItem } from '../../db/entities.js';
 import type { Runtime } from '../../runtime.js';
 import type { Intake } from '../intake.js';
 import { notFound } from '../problem.js';
@@ -24,6 +24,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intak
   { runtime, intake },
 ) => {
   const em = () => runtime.orm.em.fork();
+  const orderNumberOf = async (orderId: string) => (await em().findOneOrFail(Order, orderId, { fields: ['number'] })).number;
 
   actionRoute(app, intake, {
     url: '/v1/invoices/:id/payments',
@@ -36,7 +37,8 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intak
     async resolve(params, body) {
       const invoice = await em().findOne(Invoice, params.id);
       if (!invoice) throw notFound('invoice', params.id);
-      return { orderId: invoice.orderId, target: invoice.id, payload: { ...body, invoiceId: invoice.id } };
+      const orderNumber = await orderNumberOf(invoice.orderId);
+      return { orderId: invoice.orderId, orderNumber, target: invoice.id, payload: { ...body, invoiceId: invoice.id } };
     },
   });
 
@@ -51,7 +53,8 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intak
     async resolve(params, body) {
       const shipment = await em().findOne(Shipment, params.id);
       if (!shipment) throw notFound('shipment', params.id);
-      return { orderId: shipment.orderId, target: shipment.id, payload: { ...body, shipmentId: shipment.id } };
+      const orderNumber = await orderNumberOf(shipment.orderId);
+      return { orderId: shipment.orderId, orderNumber, target: shipment.id, payload: { ...body, shipmentId: shipment.id } };
     },
   });
 

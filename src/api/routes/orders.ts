@@ -103,14 +103,18 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: 
 ) => {
   const em = () => runtime.orm.em.fork();
 
-  /** An order exists once placed; an accepted placement not yet applied counts too (its actions queue behind it). */
-  async function assertOrderKnown(orderId: string): Promise<void> {
-    const [row] = await em().execute<{ known: boolean }[]>(
-      `select exists (select 1 from orders where id = ?)
-           or exists (select 1 from actions where order_id = ? and type = 'order.place' and status <> 'rejected') as known`,
+  /**
+   * An order exists once placed; an accepted placement not yet applied counts too (its actions queue behind it).
+   * Returns the order's number, null while it is not placed yet.
+   */
+  async function knownOrderNumber(orderId: string): Promise<string | null> {
+    const [row] = await em().execute<{ number: string | null; pending: boolean }[]>(
+      `select (select number from orders where id = ?) as number,
+              exists (select 1 from actions where order_id = ? and type = 'order.place' and status <> 'rejected') as pending`,
       [orderId, orderId],
     );
-    if (!row?.known) throw notFound('order', orderId);
+    if (!row?.number && !row?.pending) throw notFound('order', orderId);
+    return row.number;
   }
 
   /** POST /v1/orders/{id}/<path>: an action on an existing order, through the same intake as placement. */
@@ -124,8 +128,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: 
       params: OrderParams,
       body: definition.schema,
       async resolve(params, body) {
-        await assertOrderKnown(params.id);
-        return { orderId: params.id, target: params.id, payload: body };
+        const orderNumber = await knownOrderNumber(params.id);
+        return { orderId: params.id, orderNumber, target: params.id, payload: body };
       },
     });
 
