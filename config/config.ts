@@ -41,6 +41,11 @@ export interface Config {
   backorders: boolean;
   refundWindowDays: number;
   invoiceDueDays: number;
+  seller: { name: string; address: string[]; email: string | null; vatId: string | null; logoPath: string | null; footer: string };
+  mail: { smtpUrl: string | null; from: string; enabled: EmailKind[] };
+  reminders: { intervalDays: number; max: number; scanIntervalMs: number };
+  webhooks: { timeoutMs: number; attempts: number; backoffMs: number };
+  paymentProvider: { kind: 'offline' } | { kind: 'http'; url: string };
   numbers: {
     order: SequenceFormat;
     invoice: SequenceFormat;
@@ -48,6 +53,20 @@ export interface Config {
     refund: SequenceFormat;
   };
 }
+
+/** The e-mails orderflow sends (SPEC §3.8), each switchable with EMAILS. */
+export const EMAIL_KINDS = [
+  'order_placed',
+  'invoice_created',
+  'shipment_dispatched',
+  'refund_issued',
+  'order_canceled',
+  'comment',
+  'invoice_overdue',
+] as const;
+export type EmailKind = (typeof EMAIL_KINDS)[number];
+
+const isEmailKind = (value: string): value is EmailKind => (EMAIL_KINDS as readonly string[]).includes(value);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -112,6 +131,29 @@ export function loadConfig(env: Env = process.env): Config {
 
   const { keys, generated } = parseApiKeys(read('API_KEYS', ''), envName, problems);
 
+  const enabledEmails = read('EMAILS', EMAIL_KINDS.join(','))
+    .split(',')
+    .map((kind) => kind.trim())
+    .filter((kind) => kind !== '' && kind !== 'none');
+  const unknownEmails = enabledEmails.filter((kind) => !isEmailKind(kind));
+  if (unknownEmails.length > 0) {
+    problems.push(`EMAILS: unknown kind(s) ${unknownEmails.join(', ')}; known: ${EMAIL_KINDS.join(', ')} (or none)`);
+  }
+  const smtpUrl = read('SMTP_URL', '') === '' ? null : url('SMTP_URL', '', ['smtp:', 'smtps:']);
+  if (envName === 'production' && smtpUrl === null && enabledEmails.length > 0) {
+    problems.push('SMTP_URL: required in production while EMAILS enables e-mails (set EMAILS=none to send none)');
+  }
+  const providerKind = read('PAYMENT_PROVIDER', 'offline');
+  let paymentProvider: Config['paymentProvider'] = { kind: 'offline' };
+  if (providerKind === 'http') {
+    const providerUrl = read('PAYMENT_PROVIDER_URL', '');
+    if (providerUrl === '') problems.push('PAYMENT_PROVIDER_URL: required when PAYMENT_PROVIDER=http');
+    else paymentProvider = { kind: 'http', url: url('PAYMENT_PROVIDER_URL', '', ['http:', 'https:']) };
+  } else if (providerKind !== 'offline') {
+    problems.push(`PAYMENT_PROVIDER=${JSON.stringify(providerKind)}: expected offline or http`);
+  }
+  const optional = (name: string) => (read(name, '') === '' ? null : read(name, ''));
+
   const config: Config = {
     env: envName,
     port: int('PORT', 3000, 0, 65535),
@@ -137,6 +179,29 @@ export function loadConfig(env: Env = process.env): Config {
     backorders: bool('BACKORDERS', false),
     refundWindowDays: int('REFUND_WINDOW_DAYS', 30, 0, 3650),
     invoiceDueDays: int('INVOICE_DUE_DAYS', 30, 0, 3650),
+    seller: {
+      name: read('SELLER_NAME', 'orderflow demo store'),
+      address: read('SELLER_ADDRESS', '')
+        .split('|')
+        .map((line) => line.trim())
+        .filter((line) => line !== ''),
+      email: optional('SELLER_EMAIL'),
+      vatId: optional('SELLER_VAT_ID'),
+      logoPath: optional('PDF_LOGO_PATH'),
+      footer: read('PDF_FOOTER', 'Thank you for your order.'),
+    },
+    mail: { smtpUrl, from: read('MAIL_FROM', 'orderflow <no-reply@localhost>'), enabled: enabledEmails.filter(isEmailKind) },
+    reminders: {
+      intervalDays: int('REMINDER_INTERVAL_DAYS', 3, 1, 365),
+      max: int('REMINDER_MAX', 3, 0, 100),
+      scanIntervalMs: int('OVERDUE_SCAN_INTERVAL_MS', 900_000, 1000, 86_400_000),
+    },
+    webhooks: {
+      timeoutMs: int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+      attempts: int('WEBHOOK_ATTEMPTS', 13, 1, 50),
+      backoffMs: int('WEBHOOK_BACKOFF_MS', 10_000, 1, 3_600_000),
+    },
+    paymentProvider,
     numbers: {
       order: sequence('ORDER', '', 9, 100_000_001),
       invoice: sequence('INVOICE', 'INV-', 6, 1),

@@ -8,7 +8,7 @@ export interface Metrics {
   jobDuration: Histogram<'queue' | 'name' | 'outcome'>;
   actionsApplied: Counter<'type' | 'outcome'>;
   relayEnqueued: Counter<'kind'>;
-  refundPayments: Counter<'outcome'>;
+  effects: Counter<'name' | 'outcome'>;
 }
 
 export function createMetrics(): Metrics {
@@ -48,10 +48,10 @@ export function createMetrics(): Metrics {
       labelNames: ['kind'],
       registers: [registry],
     }),
-    refundPayments: new Counter({
-      name: 'orderflow_refund_payments_total',
-      help: 'Refund payments handed to the payment provider, by outcome',
-      labelNames: ['outcome'],
+    effects: new Counter({
+      name: 'orderflow_effects_total',
+      help: 'Work after commit by job name (email.send, webhook.deliver, pdf.render, refund.payment, …) and outcome',
+      labelNames: ['name', 'outcome'],
       registers: [registry],
     }),
   };

@@ -3,11 +3,11 @@ import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { InvalidPayloadError } from '../src/actions/definition.js';
 import { markActionFailed, nextActionOfOrder, runAction } from '../src/actions/runner.js';
 import { workerConnection } from '../src/queues/connection.js';
-import { ACTION_QUEUES, RELAY_JOB, type QueueName } from '../src/queues/names.js';
+import { ACTION_QUEUES, EFFECT_QUEUES, OVERDUE_JOB, RELAY_JOB, type QueueName } from '../src/queues/names.js';
+import { scanOverdue } from '../src/effects/overdue.js';
 import { relayFollowUps, relayUnfinishedActions } from '../src/queues/relay.js';
 import { isActionType, queueOf } from '../src/actions/registry.js';
-import { offlineProvider } from '../src/effects/payment-provider.js';
-import { markRefundPaymentFailed, payRefund, REFUND_PAYMENT_JOB } from '../src/effects/refund-payment.js';
+import { createEffects, type Effect } from './effects.js';
 import type { Runtime } from '../src/runtime.js';
 
 /**
@@ -22,20 +22,19 @@ export function waitDelay(job: Pick<Job, 'timestamp'>, now = Date.now()): number
 const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
 /** Follow-up work after commit; a job name that is not an action type names one of these. */
-async function runEffect(runtime: Runtime, job: Job<Record<string, unknown>>): Promise<string> {
-  if (job.name !== REFUND_PAYMENT_JOB || typeof job.data.refundId !== 'string') {
-    throw new UnrecoverableError(`unknown job ${job.name}`);
-  }
-  const refundId = job.data.refundId;
+async function runEffect(runtime: Runtime, effects: Map<string, Effect>, job: Job<Record<string, unknown>>): Promise<string> {
+  const effect = effects.get(job.name);
+  if (!effect) throw new UnrecoverableError(`unknown job ${job.name}`);
   try {
-    const outcome = await payRefund({ ...runtime, provider: offlineProvider }, refundId);
-    runtime.metrics.refundPayments.inc({ outcome });
+    const outcome = await effect.run(job);
+    runtime.metrics.effects.inc({ name: job.name, outcome });
     return outcome;
   } catch (error) {
     const failure = error instanceof Error ? error : new Error(String(error));
-    runtime.log.error({ err: failure, refundId, attempt: job.attemptsMade + 1 }, 'refund payment failed');
-    runtime.metrics.refundPayments.inc({ outcome: 'error' });
-    if (isLastAttempt(job)) await markRefundPaymentFailed(runtime, refundId, failure);
+    const lastAttempt = error instanceof UnrecoverableError || isLastAttempt(job);
+    runtime.log.warn({ err: failure, jobId: job.id, job: job.name, attempt: job.attemptsMade + 1, lastAttempt }, 'effect failed');
+    runtime.metrics.effects.inc({ name: job.name, outcome: lastAttempt ? 'failed' : 'error' });
+    if (lastAttempt) await effect.failedForGood?.(job, failure);
     throw failure;
   }
 }
@@ -65,10 +64,10 @@ async function showOrderNumber(runtime: Runtime, job: Job<Record<string, unknown
   }
 }
 
-/** Jobs of an action queue: actions (named by their type, data = ActionJobData) and follow-ups. */
-function actionProcessor(runtime: Runtime) {
+/** Jobs of every queue but `maintenance`: actions (named by their type, data = ActionJobData) and follow-ups. */
+function jobProcessor(runtime: Runtime, effects: Map<string, Effect>) {
   return async (job: Job<Record<string, unknown>>, token?: string): Promise<string> => {
-    if (!isActionType(job.name)) return runEffect(runtime, job);
+    if (!isActionType(job.name)) return runEffect(runtime, effects, job);
     const { actionId, orderId } = job.data;
     if (typeof actionId !== 'string') throw new UnrecoverableError(`job ${job.id} carries no action id`);
     const log = runtime.log.child({ jobId: job.id, actionId, orderId, queue: job.queueName });
@@ -115,10 +114,12 @@ async function relay(runtime: Runtime): Promise<number> {
   return actions + followUps;
 }
 
+/** The scheduled jobs: the relay, and the scan for overdue invoices (its clock is the job's schedule time). */
 function maintenanceProcessor(runtime: Runtime) {
   return async (job: Job<Record<string, unknown>>): Promise<number> => {
-    if (job.name !== RELAY_JOB) throw new UnrecoverableError(`unknown maintenance job ${job.name}`);
-    return relay(runtime);
+    if (job.name === RELAY_JOB) return relay(runtime);
+    if (job.name === OVERDUE_JOB) return scanOverdue(runtime, new Date(job.timestamp));
+    throw new UnrecoverableError(`unknown maintenance job ${job.name}`);
   };
 }
 
@@ -146,14 +147,21 @@ export interface Workers {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Starts a worker on each named queue, schedules the relay, and sweeps once at start-up. */
-export async function startWorkers(runtime: Runtime, queueNames: readonly QueueName[]): Promise<Workers> {
+/**
+ * Starts a worker on each named queue; with `maintenance`, schedules the relay and the overdue scan and sweeps
+ * once at start-up. `effects` defaults to the configured ones (SMTP, payment provider).
+ */
+export async function startWorkers(
+  runtime: Runtime,
+  queueNames: readonly QueueName[],
+  effects: Map<string, Effect> = createEffects(runtime),
+): Promise<Workers> {
   const { config } = runtime;
   const connection = workerConnection(config.redisUrl);
   connection.on('error', (error) => runtime.log.warn({ err: error }, 'worker redis connection error'));
   const workers = queueNames.map((name) => {
     const processor =
-      name === 'maintenance' ? timed(runtime, maintenanceProcessor(runtime)) : timed(runtime, actionProcessor(runtime));
+      name === 'maintenance' ? timed(runtime, maintenanceProcessor(runtime)) : timed(runtime, jobProcessor(runtime, effects));
     const worker = new Worker(name, processor, {
       connection,
       prefix: config.queuePrefix,
@@ -168,9 +176,13 @@ export async function startWorkers(runtime: Runtime, queueNames: readonly QueueN
   if (queueNames.includes('maintenance')) {
     // Job schedulers live in Redis: a Redis that restarted empty has none, so install it again on every reconnect.
     const installRelay = async () => {
-      await runtime.queues
-        .get('maintenance')
-        .upsertJobScheduler(RELAY_JOB, { every: config.relayIntervalMs }, { name: RELAY_JOB, opts: { removeOnFail: 100 } });
+      const maintenance = runtime.queues.get('maintenance');
+      await maintenance.upsertJobScheduler(RELAY_JOB, { every: config.relayIntervalMs }, { name: RELAY_JOB, opts: { removeOnFail: 100 } });
+      await maintenance.upsertJobScheduler(
+        OVERDUE_JOB,
+        { every: config.reminders.scanIntervalMs },
+        { name: OVERDUE_JOB, opts: { removeOnFail: 100 } },
+      );
       await relay(runtime);
     };
     await installRelay();
@@ -200,4 +212,4 @@ export async function startWorkers(runtime: Runtime, queueNames: readonly QueueN
   };
 }
 
-export const ALL_WORKER_QUEUES: readonly QueueName[] = [...ACTION_QUEUES, 'maintenance'];
+export const ALL_WORKER_QUEUES: readonly QueueName[] = [...ACTION_QUEUES, ...EFFECT_QUEUES, 'maintenance'];

@@ -4,7 +4,8 @@ import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
 import type { Action } from '../db/entities.js';
-import type { ActionQueueName, QueueName } from '../queues/names.js';
+import type { ActionQueueName } from '../queues/names.js';
+import type { FollowUp } from './history.js';
 
 /**
  * What a handler gets: the transaction's EntityManager, the action being applied, configuration, the clock, and
@@ -16,7 +17,7 @@ export interface ActionContext {
   config: Config;
   now: Date;
   log: Logger;
-  followUp(queue: QueueName, name: string, payload: Record<string, unknown>): void;
+  followUp: FollowUp;
 }
 
 /** Names what an action created, e.g. `{ orderId }` or `{ invoiceId }`. */

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { planInvoice, planPayment } from '../domain/invoice.js';
+import { planInvoice, planPayment, planReminder } from '../domain/invoice.js';
 import { Invoice, InvoiceItem, Payment } from '../db/entities.js';
 import { uuidv7 } from '../db/ids.js';
 import { nextDocumentNumber } from '../db/sequences.js';
@@ -31,7 +31,8 @@ export const createInvoice = defineAction({
   type: 'invoice.create',
   queue: 'invoices',
   schema: CreateInvoiceBody,
-  async handle({ em, action, config, now }, input) {
+  async handle(ctx, input) {
+    const { em, action, config, now } = ctx;
     const order = await lockOrder(em, action.orderId);
     const invoiced = (await em.count(Invoice, { orderId: order.id })) > 0;
     const plan = planInvoice(
@@ -59,6 +60,8 @@ export const createInvoice = defineAction({
       discount: plan.discount,
       grandTotal: plan.grandTotal,
       paidAmount: paid ? plan.grandTotal : 0,
+      remindersSent: 0,
+      lastReminderAt: null,
       createdAt: now,
       updatedAt: now,
     });
@@ -78,7 +81,7 @@ export const createInvoice = defineAction({
         createdAt: now,
       });
     }
-    await recordApplied(em, order, action, now, {
+    await recordApplied(ctx, order, {
       invoiceId: invoice.id,
       number: invoice.number,
       state: invoice.state,
@@ -99,7 +102,8 @@ export const payInvoice = defineAction({
   type: 'invoice.pay',
   queue: 'invoices',
   schema: Strict({ ...PayInvoiceBody.properties, invoiceId: Uuid('the invoice paid') }),
-  async handle({ em, action, now }, input) {
+  async handle(ctx, input) {
+    const { em, action, now } = ctx;
     const order = await lockOrder(em, action.orderId);
     // The API took the order id from the invoice, so the invoice is this order's.
     const invoice = await em.findOneOrFail(Invoice, { id: input.invoiceId, orderId: order.id });
@@ -114,7 +118,7 @@ export const payInvoice = defineAction({
       createdAt: now,
     });
     Object.assign(invoice, { paidAmount: plan.paidAmount, state: plan.state, updatedAt: now });
-    await recordApplied(em, order, action, now, {
+    await recordApplied(ctx, order, {
       invoiceId: invoice.id,
       number: invoice.number,
       paymentId: payment.id,
@@ -123,5 +127,32 @@ export const payInvoice = defineAction({
       state: invoice.state,
     });
     return { paymentId: payment.id, invoiceId: invoice.id };
+  },
+});
+
+/** Recorded by the overdue scan (actor `system`), not by the API: marks an invoice overdue and reminds the customer. */
+export const remindInvoice = defineAction({
+  type: 'invoice.remind',
+  queue: 'invoices',
+  schema: Strict({ invoiceId: Uuid('the unpaid invoice'), asOf: Type.String({ format: 'date-time' }) }),
+  async handle(ctx, input) {
+    const { em, action, config } = ctx;
+    const order = await lockOrder(em, action.orderId);
+    const invoice = await em.findOneOrFail(Invoice, { id: input.invoiceId, orderId: order.id });
+    const asOf = new Date(input.asOf);
+    const plan = planReminder(invoice, asOf, config.reminders);
+    if (plan.markOverdue) invoice.state = 'overdue';
+    if (plan.sendReminder) Object.assign(invoice, { remindersSent: invoice.remindersSent + 1, lastReminderAt: asOf });
+    invoice.updatedAt = ctx.now;
+    await recordApplied(ctx, order, {
+      invoiceId: invoice.id,
+      invoiceNumber: invoice.number,
+      state: invoice.state,
+      dueAt: invoice.dueAt?.toISOString() ?? null,
+      due: invoice.grandTotal - invoice.paidAmount,
+      reminder: plan.sendReminder,
+      remindersSent: invoice.remindersSent,
+    });
+    return { invoiceId: invoice.id };
   },
 });

@@ -10,13 +10,14 @@ export const cancelOrder = defineAction({
   type: 'order.cancel',
   queue: 'orders',
   schema: ReasonBody,
-  async handle({ em, action, now }, input) {
+  async handle(ctx, input) {
+    const { em, action } = ctx;
     const order = await lockOrder(em, action.orderId);
     const lines = order.lines.getItems();
     const units = planCancel({ held: order.held, number: order.number, lines });
     lines.forEach((line, index) => (line.qtyCanceled += units[index]!));
     await syncReservations(em, order);
-    await recordApplied(em, order, action, now, {
+    await recordApplied(ctx, order, {
       reason: input.reason ?? null,
       canceled: lines
         .map((line, index) => ({ itemId: line.id, sku: line.sku, qty: units[index]! }))
@@ -30,11 +31,12 @@ export const holdOrder = defineAction({
   type: 'order.hold',
   queue: 'orders',
   schema: ReasonBody,
-  async handle({ em, action, now }, input) {
+  async handle(ctx, input) {
+    const { em, action } = ctx;
     const order = await lockOrder(em, action.orderId);
     assertCanHold(order);
     order.held = true;
-    await recordApplied(em, order, action, now, { reason: input.reason ?? null });
+    await recordApplied(ctx, order, { reason: input.reason ?? null });
     return { orderId: order.id };
   },
 });
@@ -43,11 +45,12 @@ export const unholdOrder = defineAction({
   type: 'order.unhold',
   queue: 'orders',
   schema: ReasonBody,
-  async handle({ em, action, now }, input) {
+  async handle(ctx, input) {
+    const { em, action } = ctx;
     const order = await lockOrder(em, action.orderId);
     assertCanUnhold(order);
     order.held = false;
-    await recordApplied(em, order, action, now, { reason: input.reason ?? null });
+    await recordApplied(ctx, order, { reason: input.reason ?? null });
     return { orderId: order.id };
   },
 });
@@ -61,9 +64,10 @@ export const commentOrder = defineAction({
   type: 'order.comment',
   queue: 'orders',
   schema: CommentBody,
-  async handle({ em, action, now }, input) {
+  async handle(ctx, input) {
+    const { em, action } = ctx;
     const order = await lockOrder(em, action.orderId);
-    await recordApplied(em, order, action, now, { comment: input.comment, notifyCustomer: input.notifyCustomer });
+    await recordApplied(ctx, order, { comment: input.comment, notifyCustomer: input.notifyCustomer });
     return { orderId: order.id };
   },
 });

@@ -60,7 +60,7 @@ export const placeOrder = defineAction({
   type: 'order.place',
   queue: 'orders',
   schema: PlaceOrderBody,
-  async handle({ em, action, config, now }, input) {
+  async handle({ em, action, config, now, followUp }, input) {
     const skus = [...new Set(input.items.filter((line) => line.stockable).map((line) => line.sku))].sort();
     const levels = await lockStockLevels(em, skus);
     const salable = new Map(levels.map((level) => [level.sku, level.salable]));
@@ -119,15 +119,19 @@ export const placeOrder = defineAction({
       em.create(Reservation, { lineId: line.id, orderId: order.id, sku: reservation.sku, qty: reservation.qty });
     }
 
-    const cause = { actor: action.actorName, actionId: action.id, at: now };
-    appendEvent(em, {
-      orderId: order.id,
-      type: action.type,
-      actor: action.actorName,
-      actionId: action.id,
-      data: { number: order.number, grandTotal: order.grandTotal, reserved: plan.reservations },
-      at: now,
-    });
+    const cause = { actor: action.actorName, actionId: action.id, at: now, followUp };
+    appendEvent(
+      em,
+      {
+        orderId: order.id,
+        type: action.type,
+        actor: action.actorName,
+        actionId: action.id,
+        data: { number: order.number, grandTotal: order.grandTotal, reserved: plan.reservations },
+        at: now,
+      },
+      followUp,
+    );
     refreshStatus(em, order, [], cause, null);
     return { orderId: order.id };
   },

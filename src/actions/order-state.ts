@@ -2,7 +2,8 @@ import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { DomainError } from '../domain/errors.js';
 import { qtyReserved } from '../domain/order.js';
-import { Invoice, Order, Reservation, type Action } from '../db/entities.js';
+import { Invoice, Order, Reservation } from '../db/entities.js';
+import type { ActionContext } from './definition.js';
 import { appendEvent, refreshStatus } from './history.js';
 
 /** Loads the action's order with its lines and locks the order row until the transaction ends. */
@@ -25,22 +26,19 @@ export async function syncReservations(em: EntityManager, order: Order): Promise
   }
 }
 
-/** Records an applied action in the order's history and recomputes the status from lines and invoices. */
+/**
+ * Records an applied action in the order's history (with what it sets off after commit) and recomputes the
+ * status from lines and invoices.
+ */
 export async function recordApplied(
-  em: EntityManager,
+  { em, action, now, followUp }: ActionContext,
   order: Order,
-  action: Action,
-  now: Date,
   data: Record<string, unknown> = {},
 ): Promise<void> {
-  appendEvent(em, { orderId: order.id, type: action.type, actor: action.actorName, actionId: action.id, data, at: now });
+  const cause = { actor: action.actorName, actionId: action.id, at: now, followUp };
+  appendEvent(em, { orderId: order.id, type: action.type, actor: action.actorName, actionId: action.id, data, at: now }, followUp);
   order.updatedAt = now;
   await em.flush(); // invoices this action created or changed count for the status
   const invoices = await em.find(Invoice, { orderId: order.id });
-  refreshStatus(
-    em,
-    order,
-    invoices.map((invoice) => invoice.state),
-    { actor: action.actorName, actionId: action.id, at: now },
-  );
+  refreshStatus(em, order, invoices.map((invoice) => invoice.state), cause);
 }

@@ -31,7 +31,8 @@ export const createRefund = defineAction({
   type: 'refund.create',
   queue: 'refunds',
   schema: CreateRefundBody,
-  async handle({ em, action, config, now, followUp }, input) {
+  async handle(ctx, input) {
+    const { em, action, config, now, followUp } = ctx;
     const order = await lockOrder(em, action.orderId);
     const money = await readOrderMoney(em, order.id);
     const shipments = await readShipmentHistory(em, order.id);
@@ -89,7 +90,7 @@ export const createRefund = defineAction({
       }
     }
     await syncReservations(em, order);
-    await recordApplied(em, order, action, now, {
+    await recordApplied(ctx, order, {
       refundId: refund.id,
       number: refund.number,
       grandTotal: refund.grandTotal,

@@ -2,7 +2,7 @@ import type { ActionQueueName } from '../queues/names.js';
 import type { ActionDefinition } from './definition.js';
 import { cancelOrder, commentOrder, holdOrder, unholdOrder } from './order-manage.js';
 import { placeOrder } from './order-place.js';
-import { createInvoice, payInvoice } from './invoice.js';
+import { createInvoice, payInvoice, remindInvoice } from './invoice.js';
 import { createRefund } from './refund.js';
 import { createShipment, deliverShipment } from './shipment.js';
 
@@ -15,6 +15,7 @@ export const actionDefinitions: readonly ActionDefinition[] = [
   commentOrder,
   createInvoice,
   payInvoice,
+  remindInvoice,
   createShipment,
   deliverShipment,
   createRefund,

@@ -6,7 +6,10 @@ import { DomainError } from '../domain/errors.js';
 import { Action, Order, type ActionError } from '../db/entities.js';
 import { enqueueFollowUps, writeFollowUp } from '../queues/outbox.js';
 import type { FollowUpMessage, Queues } from '../queues/queues.js';
-import { appendEvent } from './history.js';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { uuidv7 } from '../db/ids.js';
+import { PUBLISH_JOB } from '../effects/routing.js';
+import { appendEvent, type FollowUp } from './history.js';
 import { actionDefinition } from './registry.js';
 
 export type RunOutcome =
@@ -54,6 +57,10 @@ export async function runAction(deps: RunnerDeps, actionId: string, now: Date = 
   }
 
   const followUps: FollowUpMessage[] = [];
+  const followUpIn =
+    (target: EntityManager): FollowUp =>
+    (queue, name, payload) =>
+      followUps.push(writeFollowUp(target, { queue, name, payload }, now));
   const outcome = await em.transactional(async (tx) => {
     const action = await tx.findOneOrFail(Action, actionId, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (action.status !== 'processing') return { kind: 'finished-before' } as const;
@@ -73,7 +80,7 @@ export async function runAction(deps: RunnerDeps, actionId: string, now: Date = 
             config: deps.config,
             now,
             log,
-            followUp: (queue, name, payload) => followUps.push(writeFollowUp(inner, { queue, name, payload }, now)),
+            followUp: followUpIn(inner),
           },
           action.payload,
         ),
@@ -85,14 +92,24 @@ export async function runAction(deps: RunnerDeps, actionId: string, now: Date = 
       followUps.length = 0; // rolled back with the handler's writes
       const rejection: ActionError = { code: error.code, message: error.message, details: error.details };
       Object.assign(action, { status: 'rejected', result: null, error: rejection, finishedAt: now, updatedAt: now });
+      const rejected = {
+        orderId: action.orderId,
+        type: 'action.rejected',
+        actor: action.actorName,
+        actionId: action.id,
+        data: { actionType: action.type, ...rejection },
+        at: now,
+      };
       if (await tx.count(Order, { id: action.orderId })) {
-        appendEvent(tx, {
-          orderId: action.orderId,
+        appendEvent(tx, rejected, followUpIn(tx));
+      } else {
+        // A rejected placement leaves no order to hold a history; subscribers still hear of it.
+        followUpIn(tx)('webhooks', PUBLISH_JOB, {
+          id: uuidv7(),
           type: 'action.rejected',
-          actor: action.actorName,
-          actionId: action.id,
-          data: { actionType: action.type, ...rejection },
-          at: now,
+          orderId: action.orderId,
+          occurredAt: now.toISOString(),
+          data: rejected.data,
         });
       }
       log.info({ code: error.code }, 'action rejected');

@@ -20,7 +20,8 @@ export const createShipment = defineAction({
   type: 'shipment.create',
   queue: 'shipments',
   schema: CreateShipmentBody,
-  async handle({ em, action, config, now }, input) {
+  async handle(ctx, input) {
+    const { em, action, config, now } = ctx;
     const order = await lockOrder(em, action.orderId);
     const lines = order.lines.getItems();
     const source = await em.findOne(InventorySource, { code: input.source });
@@ -60,7 +61,7 @@ export const createShipment = defineAction({
       }
     }
     await syncReservations(em, order);
-    await recordApplied(em, order, action, now, {
+    await recordApplied(ctx, order, {
       shipmentId: shipment.id,
       number: shipment.number,
       source: input.source,
@@ -80,13 +81,14 @@ export const deliverShipment = defineAction({
   type: 'shipment.deliver',
   queue: 'shipments',
   schema: Strict({ ...DeliverShipmentBody.properties, shipmentId: Uuid('the shipment delivered') }),
-  async handle({ em, action, now }, input) {
+  async handle(ctx, input) {
+    const { em, action, now } = ctx;
     const order = await lockOrder(em, action.orderId);
     // The API took the order id from the shipment, so the shipment is this order's.
     const shipment = await em.findOneOrFail(Shipment, { id: input.shipmentId, orderId: order.id });
     const at = deliveryTime(shipment, input.deliveredAt === undefined ? undefined : new Date(input.deliveredAt), now);
     Object.assign(shipment, { state: 'delivered', deliveredAt: at, updatedAt: now });
-    await recordApplied(em, order, action, now, {
+    await recordApplied(ctx, order, {
       shipmentId: shipment.id,
       number: shipment.number,
       deliveredAt: at.toISOString(),

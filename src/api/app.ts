@@ -18,6 +18,7 @@ import { documentRoutes } from './routes/documents.js';
 import { healthRoutes } from './routes/health.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { orderRoutes } from './routes/orders.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 /**
  * Bodies are validated strictly: no type coercion, unknown fields refused, every error reported. Query strings
@@ -66,6 +67,7 @@ export async function buildApp(runtime: Runtime) {
   await app.register(documentRoutes, { runtime, intake });
   await app.register(actionRoutes, { intake });
   await app.register(inventoryRoutes, { runtime });
+  await app.register(webhookRoutes, { runtime });
   return app;
 }
 

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ApiKey } from '../../config/config.js';
-import { compareText } from '../domain/text.js';
 import { Action } from '../db/entities.js';
-import { uuidv7 } from '../db/ids.js';
+import { insertAction, requestHash } from '../db/actions.js';
 import type { Runtime } from '../runtime.js';
 import { Problem } from './problem.js';
 
@@ -24,22 +22,6 @@ export interface ActionRequest {
 const TERMINAL = new Set(['succeeded', 'rejected']);
 const ENQUEUE_TIMEOUT_MS = 1000;
 const BACKLOG_TTL_MS = 1000;
-
-/** JSON with keys sorted at every level, so that equal bodies hash equally whatever their key order. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value).sort(([a], [b]) => compareText(a, b));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
-
-export function requestHash(request: Pick<ActionRequest, 'type' | 'target' | 'payload'>): string {
-  return createHash('sha256')
-    .update(canonicalJson({ type: request.type, target: request.target, payload: request.payload }))
-    .digest('hex');
-}
 
 /**
  * The durable intake (SPEC §1): records the action in PostgreSQL, then enqueues it. Accepted means committed:
@@ -61,31 +43,23 @@ export class Intake {
       });
     }
 
-    const [row] = await em.execute(
-      `insert into actions (id, type, order_id, payload, actor_name, actor_role, idempotency_key, request_hash, request_id)
-       values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       on conflict (actor_name, idempotency_key) where idempotency_key is not null do nothing
-       returning *`,
-      [
-        uuidv7(),
-        request.type,
-        request.orderId,
-        JSON.stringify(request.payload),
-        request.actor.name,
-        request.actor.role,
-        request.idempotencyKey ?? null,
-        hash,
-        request.requestId,
-      ],
-    );
-    if (!row) {
+    const action = await insertAction(em, {
+      type: request.type,
+      orderId: request.orderId,
+      payload: request.payload,
+      actorName: request.actor.name,
+      actorRole: request.actor.role,
+      idempotencyKey: request.idempotencyKey ?? null,
+      requestHash: hash,
+      requestId: request.requestId,
+    });
+    if (!action) {
       const existing = await this.findByKey(em, request.actor.name, request.idempotencyKey!);
       if (!existing) throw new Error('idempotency conflict without a stored action');
       const replay = this.checkReplay(existing, hash);
       if (!TERMINAL.has(replay.status)) await this.enqueue(replay, request.orderNumber);
       return replay;
     }
-    const action = em.map(Action, row);
     this.runtime.log.info(
       { reqId: request.requestId, actionId: action.id, orderId: action.orderId, actionType: action.type },
       'action accepted',

@@ -308,6 +308,8 @@ export class Invoice {
   discount!: number;
   grandTotal!: number;
   paidAmount!: number;
+  remindersSent!: number;
+  lastReminderAt?: Date | null;
   createdAt!: Date;
   updatedAt!: Date;
 }
@@ -329,6 +331,8 @@ export const InvoiceSchema = new EntitySchema<Invoice>({
     discount: money(),
     grandTotal: money(),
     paidAmount: money(),
+    remindersSent: { type: 'integer' },
+    lastReminderAt: { ...timestamp(), nullable: true },
     createdAt: timestamp(),
     updatedAt: timestamp(),
   },
@@ -535,6 +539,108 @@ export const OutboxMessageSchema = new EntitySchema<OutboxMessage>({
   },
 });
 
+
+export type EmailStatus = 'pending' | 'sent' | 'logged' | 'failed' | 'disabled';
+
+/** The record of one e-mail to a customer (SPEC §3.8). */
+export class Email {
+  id!: string;
+  eventId!: string;
+  orderId!: string;
+  kind!: string;
+  recipient!: string;
+  subject!: string;
+  status!: EmailStatus;
+  attempts!: number;
+  providerId?: string | null;
+  lastError?: string | null;
+  createdAt!: Date;
+  sentAt?: Date | null;
+}
+
+export const EmailSchema = new EntitySchema<Email>({
+  class: Email,
+  tableName: 'emails',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    eventId: { type: 'uuid' },
+    orderId: { type: 'uuid' },
+    kind: { type: 'string' },
+    recipient: { type: 'string' },
+    subject: { type: 'string' },
+    status: { type: 'string' },
+    attempts: { type: 'integer' },
+    providerId: { type: 'string', nullable: true },
+    lastError: { type: 'string', nullable: true },
+    createdAt: timestamp(),
+    sentAt: { ...timestamp(), nullable: true },
+  },
+});
+
+export class WebhookSubscription {
+  id!: string;
+  url!: string;
+  secret!: string;
+  eventTypes!: string[];
+  createdAt!: Date;
+  deletedAt?: Date | null;
+}
+
+export const WebhookSubscriptionSchema = new EntitySchema<WebhookSubscription>({
+  class: WebhookSubscription,
+  tableName: 'webhook_subscriptions',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    url: { type: 'string' },
+    secret: { type: 'string' },
+    eventTypes: { type: 'json' },
+    createdAt: timestamp(),
+    deletedAt: { ...timestamp(), nullable: true },
+  },
+});
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export class WebhookDelivery {
+  id!: string;
+  subscriptionId!: string;
+  eventId!: string;
+  eventType!: string;
+  orderId?: string | null;
+  payload!: Record<string, unknown>;
+  status!: DeliveryStatus;
+  attempts!: number;
+  responseStatus?: number | null;
+  responseExcerpt?: string | null;
+  durationMs?: number | null;
+  lastError?: string | null;
+  createdAt!: Date;
+  updatedAt!: Date;
+  deliveredAt?: Date | null;
+}
+
+export const WebhookDeliverySchema = new EntitySchema<WebhookDelivery>({
+  class: WebhookDelivery,
+  tableName: 'webhook_deliveries',
+  properties: {
+    id: { type: 'uuid', primary: true },
+    subscriptionId: { type: 'uuid' },
+    eventId: { type: 'uuid' },
+    eventType: { type: 'string' },
+    orderId: { type: 'uuid', nullable: true },
+    payload: { type: 'json' },
+    status: { type: 'string' },
+    attempts: { type: 'integer' },
+    responseStatus: { type: 'integer', nullable: true },
+    responseExcerpt: { type: 'string', nullable: true },
+    durationMs: { type: 'integer', nullable: true },
+    lastError: { type: 'string', nullable: true },
+    createdAt: timestamp(),
+    updatedAt: timestamp(),
+    deliveredAt: { ...timestamp(), nullable: true },
+  },
+});
+
 export const entities = [
   ActionSchema,
   OrderSchema,
@@ -553,4 +659,7 @@ export const entities = [
   RefundSchema,
   RefundItemSchema,
   OutboxMessageSchema,
+  EmailSchema,
+  WebhookSubscriptionSchema,
+  WebhookDeliverySchema,
 ];

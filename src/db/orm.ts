@@ -5,12 +5,14 @@ import { entities } from './entities.js';
 import { Migration20261126000000_initial } from './migrations/Migration20261126000000_initial.js';
 import { Migration20261126010000_documents } from './migrations/Migration20261126010000_documents.js';
 import { Migration20261126020000_operations } from './migrations/Migration20261126020000_operations.js';
+import { Migration20261126030000_effects } from './migrations/Migration20261126030000_effects.js';
 
 /** Migrations are listed statically: file discovery of .ts does not work under every runner. */
 export const migrationsList = [
   { name: 'Migration20261126000000_initial', class: Migration20261126000000_initial },
   { name: 'Migration20261126010000_documents', class: Migration20261126010000_documents },
   { name: 'Migration20261126020000_operations', class: Migration20261126020000_operations },
+  { name: 'Migration20261126030000_effects', class: Migration20261126030000_effects },
 ];
 
 export function ormOptions(databaseUrl: string, poolMax: number): Options {

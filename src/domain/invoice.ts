@@ -101,3 +101,40 @@ export function planPayment(
   const paidAmount = invoice.paidAmount + amount;
   return { paidAmount, state: paidAmount === invoice.grandTotal ? 'paid' : invoice.state };
 }
+
+export interface ReminderPolicy {
+  intervalDays: number;
+  /** Reminders at most, the first one included. */
+  max: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * What the overdue scan does to an unpaid invoice as of `asOf` (SPEC §3.4): past its due date a pending invoice
+ * becomes overdue with a first reminder; further reminders follow every `intervalDays`, up to `max`.
+ * Null when nothing is due.
+ */
+export function reminderDue(
+  invoice: { state: InvoiceState; dueAt?: Date | null; remindersSent: number; lastReminderAt?: Date | null },
+  asOf: Date,
+  policy: ReminderPolicy,
+): { markOverdue: boolean; sendReminder: boolean } | null {
+  if (invoice.state === 'paid' || !invoice.dueAt || asOf.getTime() <= invoice.dueAt.getTime()) return null;
+  const markOverdue = invoice.state === 'pending';
+  const nextReminderAt = invoice.lastReminderAt ? invoice.lastReminderAt.getTime() + policy.intervalDays * DAY_MS : 0;
+  const sendReminder = invoice.remindersSent < policy.max && asOf.getTime() >= nextReminderAt;
+  return markOverdue || sendReminder ? { markOverdue, sendReminder } : null;
+}
+
+/** The same decision for the handler, which refuses when the scan's reason is gone (paid meanwhile, reminded). */
+export function planReminder(
+  invoice: { number: string; state: InvoiceState; dueAt?: Date | null; remindersSent: number; lastReminderAt?: Date | null },
+  asOf: Date,
+  policy: ReminderPolicy,
+): { markOverdue: boolean; sendReminder: boolean } {
+  if (invoice.state === 'paid') throw new DomainError('INVOICE_ALREADY_PAID', `Invoice ${invoice.number} is already paid.`);
+  const due = reminderDue(invoice, asOf, policy);
+  if (!due) throw new DomainError('REMINDER_NOT_DUE', `Invoice ${invoice.number} needs no reminder as of ${asOf.toISOString()}.`);
+  return due;
+}

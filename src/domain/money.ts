@@ -39,3 +39,16 @@ export function prorate(amount: number, totalUnits: number, coveredBefore: numbe
   const q = BigInt(totalUnits);
   return Number((a * BigInt(coveredBefore + units)) / q - (a * BigInt(coveredBefore)) / q);
 }
+
+/**
+ * An amount for people: the currency code and the amount in major units with the currency's decimals, from
+ * integer arithmetic only. 1999 USD → "USD 19.99", 1999 JPY → "JPY 1,999", 1999 KWD → "KWD 1.999".
+ */
+export function formatMoney(amount: number, currency: string): string {
+  const digits = minorUnits(currency);
+  const sign = amount < 0 ? '-' : '';
+  const text = String(Math.abs(amount)).padStart(digits + 1, '0');
+  const major = text.slice(0, text.length - digits).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const minor = digits > 0 ? `.${text.slice(text.length - digits)}` : '';
+  return `${currency} ${sign}${major}${minor}`;
+}

@@ -1,10 +1,12 @@
 /**
- * The queues of SPEC §1 that have work today. Action types name their queue in their definition; follow-up work
- * (effects) runs on the queue of the document it concerns; `maintenance` runs the relay.
+ * The queues of SPEC §1. Action types name their queue in their definition; follow-up work runs on the effect
+ * queues (refund payments on `refunds`); `maintenance` runs the relay and the overdue-invoice scan.
  */
 export const ACTION_QUEUES = ['orders', 'invoices', 'shipments', 'refunds'] as const;
 export type ActionQueueName = (typeof ACTION_QUEUES)[number];
-export const QUEUE_NAMES = [...ACTION_QUEUES, 'maintenance'] as const;
+/** Work after commit: PDFs, e-mail, webhook deliveries. */
+export const EFFECT_QUEUES = ['documents', 'notifications', 'webhooks'] as const;
+export const QUEUE_NAMES = [...ACTION_QUEUES, ...EFFECT_QUEUES, 'maintenance'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** The data of an action job: the action lives in PostgreSQL, the job only points at it. */
@@ -16,6 +18,7 @@ export interface ActionJobData {
 }
 
 export const RELAY_JOB = 'relay';
+export const OVERDUE_JOB = 'overdue';
 
 export function isQueueName(name: string): name is QueueName {
   return (QUEUE_NAMES as readonly string[]).includes(name);

@@ -140,16 +140,31 @@ describe('the life of an order', () => {
     const nothingLeft = await act(`/v1/orders/${orderId}/refunds`, { adjustmentRefund: 1 });
     expect(nothingLeft.json().code).toBe('REFUND_NOT_ALLOWED');
 
-    // The provider is paid back after commit, once per refund.
+    // After commit: the provider is paid back once per refund; e-mails are recorded (no SMTP_URL: logged).
     await eventually('refund payments', async () => {
       const rows = await h.sql<{ payment_status: string }>('select payment_status from refunds');
       return rows.every((row) => row.payment_status === 'succeeded') && rows.length === 3;
     });
+    const expectedEmails = [
+      'order_placed', 'invoice_created', 'shipment_dispatched', 'shipment_dispatched', 'invoice_created',
+      'refund_issued', 'refund_issued', 'refund_issued',
+    ];
+    await eventually('e-mails', async () => {
+      const rows = await h.sql('select 1 from emails where status = ? and order_id = ?', ['logged', orderId]);
+      return rows.length === expectedEmails.length;
+    });
+    const emails = await h.sql<{ kind: string; recipient: string }>(
+      'select kind, recipient from emails where order_id = ? order by created_at, kind',
+      [orderId],
+    );
+    expect(emails.map((e) => e.kind).sort()).toEqual([...expectedEmails].sort());
+    expect(new Set(emails.map((e) => e.recipient))).toEqual(new Set(['ada@example.com']));
 
     const history = (await h.get(`/v1/orders/${orderId}/history`)).json().items.map((e: { type: string; data: { to?: string } }) =>
       e.type === 'status.changed' ? `status:${e.data.to}` : e.type,
     );
-    expect(history.filter((t: string) => t !== 'refund.payment' && t !== 'action.rejected')).toEqual([
+    const effects = new Set(['refund.payment', 'action.rejected', 'email.logged']);
+    expect(history.filter((t: string) => !effects.has(t))).toEqual([
       'order.place', 'status:pending',
       'invoice.create', 'status:processing',
       'shipment.create', 'shipment.create', 'shipment.deliver',
@@ -159,6 +174,7 @@ describe('the life of an order', () => {
       'refund.create', 'refund.create', 'status:closed',
     ]);
     expect(history.filter((t: string) => t === 'refund.payment')).toHaveLength(3);
+    expect(history.filter((t: string) => t === 'email.logged')).toHaveLength(expectedEmails.length);
     expect(history.filter((t: string) => t === 'action.rejected')).toHaveLength(5);
   });
 });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { singleLineOrder } from '../support/fixtures.js';
 import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js';
 import { PrivateRedis } from '../support/redis-server.js';
+import { eventually } from '../support/wait.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -61,7 +62,11 @@ describe('metrics', () => {
       expect(placed.statusCode).toBe(201);
     }
 
-    const text = (await h.get('/metrics')).body;
+    // Workers count a job when it completes, a moment after the action committed (and the API answered 201).
+    const text = await eventually('the fourth job counted', async () => {
+      const body = (await h.get('/metrics')).body;
+      return sample(body, 'orderflow_queue_jobs{queue="orders",state="completed"}') === 4 && body;
+    });
     expect(sample(text, 'orderflow_http_requests_total{method="POST",route="/v1/orders",status="201"}')).toBe(4);
     expect(sample(text, 'orderflow_actions_finished_total{type="order.place",outcome="succeeded"}')).toBe(4);
     expect(sample(text, 'orderflow_job_duration_seconds_count{queue="orders",name="order.place",outcome="succeeded"}')).toBe(4);
@@ -94,6 +99,9 @@ describe('OpenAPI', () => {
       'GET /v1/invoices/{id}', 'GET /v1/shipments/{id}', 'GET /v1/refunds/{id}', 'GET /v1/actions/{id}',
       'PUT /v1/inventory/sources/{code}', 'PUT /v1/inventory/items/{sku}', 'GET /v1/inventory/items/{sku}',
       'GET /health/live', 'GET /health/ready', 'GET /metrics',
+      'GET /v1/invoices/{id}/pdf', 'GET /v1/refunds/{id}/pdf',
+      'POST /v1/webhooks', 'GET /v1/webhooks', 'DELETE /v1/webhooks/{id}', 'GET /v1/webhooks/{id}/deliveries',
+      'POST /v1/webhook-deliveries/{id}/redeliver',
     ];
     expect([...documented].filter((r) => !r.startsWith('HEAD ')).sort()).toEqual([...expected].sort());
 
@@ -125,7 +133,7 @@ describe('bull-board', () => {
     const ok = await h.get('/admin/queues/api/queues', { key: null, headers: { authorization: basic('ops', KEYS.admin) } });
     expect(ok.statusCode).toBe(200);
     const names = (ok.json().queues as { name: string }[]).map((q) => q.name).sort();
-    expect(names).toEqual(['invoices', 'maintenance', 'orders', 'refunds', 'shipments']);
+    expect(names).toEqual(['documents', 'invoices', 'maintenance', 'notifications', 'orders', 'refunds', 'shipments', 'webhooks']);
     const page = await h.get('/admin/queues', { key: null, headers: { authorization: basic('ops', KEYS.admin) } });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toContain('text/html');

@@ -52,6 +52,15 @@ describe('loadConfig', () => {
         backorders: false,
         refundWindowDays: 30,
         invoiceDueDays: 30,
+        seller: { name: 'orderflow demo store', address: [], email: null, vatId: null, logoPath: null, footer: 'Thank you for your order.' },
+        mail: {
+          smtpUrl: null,
+          from: 'orderflow <no-reply@localhost>',
+          enabled: ['order_placed', 'invoice_created', 'shipment_dispatched', 'refund_issued', 'order_canceled', 'comment', 'invoice_overdue'],
+        },
+        reminders: { intervalDays: 3, max: 3, scanIntervalMs: 900_000 },
+        webhooks: { timeoutMs: 10_000, attempts: 13, backoffMs: 10_000 },
+        paymentProvider: { kind: 'offline' },
         numbers: {
           order: { prefix: '', padding: 9, start: 100_000_001 },
           invoice: { prefix: 'INV-', padding: 6, start: 1 },
@@ -80,6 +89,22 @@ describe('loadConfig', () => {
       const config = loadConfig({
         NODE_ENV: 'production',
         API_KEYS: validKeys,
+        SMTP_URL: 'smtp://mail.internal:2525',
+        MAIL_FROM: 'Shop <shop@example.com>',
+        EMAILS: 'order_placed, invoice_created',
+        SELLER_NAME: 'Shop Ltd',
+        SELLER_ADDRESS: '1 High St | London',
+        SELLER_EMAIL: 'hello@shop.example',
+        SELLER_VAT_ID: 'GB123',
+        PDF_FOOTER: 'Thanks',
+        REMINDER_INTERVAL_DAYS: '5',
+        REMINDER_MAX: '2',
+        OVERDUE_SCAN_INTERVAL_MS: '60000',
+        WEBHOOK_TIMEOUT_MS: '5000',
+        WEBHOOK_ATTEMPTS: '4',
+        WEBHOOK_BACKOFF_MS: '100',
+        PAYMENT_PROVIDER: 'http',
+        PAYMENT_PROVIDER_URL: 'https://pay.internal/refunds',
         PORT: ' 8080 ',
         HOST: '127.0.0.1',
         LOG_LEVEL: 'debug',
@@ -136,6 +161,11 @@ describe('loadConfig', () => {
         backorders: true,
         refundWindowDays: 0,
         invoiceDueDays: 14,
+        seller: { name: 'Shop Ltd', address: ['1 High St', 'London'], email: 'hello@shop.example', vatId: 'GB123', logoPath: null, footer: 'Thanks' },
+        mail: { smtpUrl: 'smtp://mail.internal:2525', from: 'Shop <shop@example.com>', enabled: ['order_placed', 'invoice_created'] },
+        reminders: { intervalDays: 5, max: 2, scanIntervalMs: 60_000 },
+        webhooks: { timeoutMs: 5000, attempts: 4, backoffMs: 100 },
+        paymentProvider: { kind: 'http', url: 'https://pay.internal/refunds' },
         numbers: {
           order: { prefix: 'ORD-', padding: 12, start: 1000 },
           invoice: { prefix: 'F', padding: 8, start: 42 },
@@ -230,16 +260,33 @@ describe('loadConfig', () => {
     });
   });
 
+  describe('e-mail and payment provider', () => {
+    it('refuses to start in production without SMTP_URL while e-mails are enabled', () => {
+      const error = configErrorOf({ NODE_ENV: 'production', API_KEYS: validKeys });
+      expect(error.problems).toEqual([
+        'SMTP_URL: required in production while EMAILS enables e-mails (set EMAILS=none to send none)',
+      ]);
+    });
+
+    it('refuses unknown e-mail kinds and an http provider without its URL', () => {
+      const error = configErrorOf({ EMAILS: 'order_placed,newsletter', PAYMENT_PROVIDER: 'http' });
+      expect(error.problems).toEqual([
+        'EMAILS: unknown kind(s) newsletter; known: order_placed, invoice_created, shipment_dispatched, refund_issued, order_canceled, comment, invoice_overdue (or none)',
+        'PAYMENT_PROVIDER_URL: required when PAYMENT_PROVIDER=http',
+      ]);
+    });
+  });
+
   describe('API keys', () => {
     it('refuses to start in production without API_KEYS', () => {
-      const error = configErrorOf({ NODE_ENV: 'production' });
+      const error = configErrorOf({ NODE_ENV: 'production', EMAILS: 'none' });
       expect(error.problems).toEqual([
         'API_KEYS: required in production, as comma-separated name:role:secret (roles: storefront, admin)',
       ]);
     });
 
     it('refuses to start in production with a blank API_KEYS', () => {
-      const error = configErrorOf({ NODE_ENV: 'production', API_KEYS: '   ' });
+      const error = configErrorOf({ NODE_ENV: 'production', API_KEYS: '   ', EMAILS: 'none' });
       expect(error.problems).toEqual([
         'API_KEYS: required in production, as comma-separated name:role:secret (roles: storefront, admin)',
       ]);
@@ -326,6 +373,7 @@ describe('loadConfig', () => {
     it('reports every bad entry at once', () => {
       const error = configErrorOf({
         NODE_ENV: 'production',
+        EMAILS: 'none',
         API_KEYS: [
           `shop:storefront:${storefrontSecret}`,
           'pos:cashier:0123456789abcdef',

@@ -5,6 +5,7 @@ import { PayInvoiceBody, payInvoice } from '../../actions/invoice.js';
 import { Uuid } from '../../actions/schemas.js';
 import { DeliverShipmentBody, deliverShipment } from '../../actions/shipment.js';
 import { Invoice, InvoiceItem, Order, OrderLine, Refund, RefundItem, Shipment, ShipmentItem } from '../../db/entities.js';
+import { readPdf } from '../../effects/pdf.js';
 import type { Runtime } from '../../runtime.js';
 import type { Intake } from '../intake.js';
 import { notFound } from '../problem.js';
@@ -102,4 +103,34 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intak
       return refundView(refund, items, await linesOf(fork, refund.orderId));
     },
   );
+
+  for (const kind of ['invoice', 'refund'] as const) {
+    app.get(
+      `/v1/${kind}s/:id/pdf`,
+      {
+        config: { role: 'admin' },
+        schema: {
+          summary: kind === 'invoice' ? 'The invoice as PDF' : 'The credit memo as PDF',
+          tags: [`${kind}s`],
+          params: DocumentParams(kind),
+          produces: ['application/pdf'],
+          response: {
+            200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'application/pdf' }),
+            202: Type.Object({ status: Type.Literal('rendering') }, { description: 'not rendered yet; see Retry-After' }),
+          },
+        },
+      },
+      async (request, reply) => {
+        const fork = em();
+        const exists = kind === 'invoice' ? await fork.count(Invoice, request.params.id) : await fork.count(Refund, request.params.id);
+        if (!exists) throw notFound(kind, request.params.id);
+        const pdf = await readPdf(fork, request.params.id);
+        if (!pdf) return reply.code(202).header('retry-after', '2').send({ status: 'rendering' as const });
+        return reply
+          .type('application/pdf')
+          .header('content-disposition', `inline; filename="${pdf.fileName}"`)
+          .send(pdf.content);
+      },
+    );
+  }
 };

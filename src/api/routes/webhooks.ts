@@ -1,0 +1,162 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Strict, Uuid } from '../../actions/schemas.js';
+import { WebhookDelivery, WebhookSubscription } from '../../db/entities.js';
+import { uuidv7 } from '../../db/ids.js';
+import { DELIVER_JOB, WEBHOOK_EVENT_TYPES } from '../../effects/routing.js';
+import { newSecret } from '../../effects/webhooks.js';
+import type { Runtime } from '../../runtime.js';
+import { notFound } from '../problem.js';
+
+const EventType = Type.Union([...WEBHOOK_EVENT_TYPES, '*'].map((type) => Type.Literal(type)));
+
+const SubscriptionBody = Strict({
+  url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000, description: 'where events are POSTed' }),
+  secret: Type.Optional(
+    Type.String({ minLength: 16, maxLength: 200, description: 'the HMAC secret; generated and returned once when absent' }),
+  ),
+  eventTypes: Type.Array(EventType, { minItems: 1, uniqueItems: true, description: "event types, or '*' for all" }),
+});
+
+const SubscriptionView = Type.Object({
+  id: Type.String(),
+  url: Type.String(),
+  eventTypes: Type.Array(Type.String()),
+  createdAt: Type.String({ format: 'date-time' }),
+  secret: Type.Optional(Type.String({ description: 'only in the answer that created it' })),
+});
+
+const DeliveryView = Type.Object({
+  id: Type.String(),
+  eventId: Type.String(),
+  eventType: Type.String(),
+  orderId: Type.Union([Type.String(), Type.Null()]),
+  status: Type.String(),
+  attempts: Type.Integer(),
+  responseStatus: Type.Union([Type.Integer(), Type.Null()]),
+  responseExcerpt: Type.Union([Type.String(), Type.Null()]),
+  durationMs: Type.Union([Type.Integer(), Type.Null()]),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String({ format: 'date-time' }),
+  deliveredAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+
+const subscriptionView = (s: WebhookSubscription): Static<typeof SubscriptionView> => ({
+  id: s.id,
+  url: s.url,
+  eventTypes: s.eventTypes,
+  createdAt: s.createdAt.toISOString(),
+});
+
+const deliveryView = (d: WebhookDelivery): Static<typeof DeliveryView> => ({
+  id: d.id,
+  eventId: d.eventId,
+  eventType: d.eventType,
+  orderId: d.orderId ?? null,
+  status: d.status,
+  attempts: d.attempts,
+  responseStatus: d.responseStatus ?? null,
+  responseExcerpt: d.responseExcerpt ?? null,
+  durationMs: d.durationMs ?? null,
+  lastError: d.lastError ?? null,
+  createdAt: d.createdAt.toISOString(),
+  deliveredAt: d.deliveredAt?.toISOString() ?? null,
+});
+
+const IdParams = (what: string) => Type.Object({ id: Uuid(`${what} id`) });
+
+/** Webhook subscriptions and their delivery log (SPEC §3.8). Configuration, written at once, admin only. */
+export const webhookRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = async (app, { runtime }) => {
+  const em = () => runtime.orm.em.fork();
+  const tags = ['webhooks'];
+
+  app.post(
+    '/v1/webhooks',
+    {
+      config: { role: 'admin' },
+      schema: { summary: 'Subscribe a URL to events', tags, body: SubscriptionBody, response: { 201: SubscriptionView } },
+    },
+    async (request, reply) => {
+      const fork = em();
+      const secret = request.body.secret ?? newSecret();
+      const subscription = fork.create(WebhookSubscription, {
+        id: uuidv7(),
+        url: request.body.url,
+        secret,
+        eventTypes: request.body.eventTypes,
+        createdAt: new Date(),
+        deletedAt: null,
+      });
+      await fork.flush();
+      return reply
+        .code(201)
+        .header('location', `/v1/webhooks/${subscription.id}`)
+        .send({ ...subscriptionView(subscription), ...(request.body.secret ? {} : { secret }) });
+    },
+  );
+
+  app.get(
+    '/v1/webhooks',
+    { config: { role: 'admin' }, schema: { summary: 'List subscriptions', tags, response: { 200: Type.Object({ items: Type.Array(SubscriptionView) }) } } },
+    async () => ({
+      items: (await em().find(WebhookSubscription, { deletedAt: null }, { orderBy: { createdAt: 'asc' } })).map(subscriptionView),
+    }),
+  );
+
+  app.delete(
+    '/v1/webhooks/:id',
+    { config: { role: 'admin' }, schema: { summary: 'Unsubscribe (pending deliveries stop)', tags, params: IdParams('subscription') } },
+    async (request, reply) => {
+      const updated = await em().nativeUpdate(WebhookSubscription, { id: request.params.id, deletedAt: null }, { deletedAt: new Date() });
+      if (updated === 0) throw notFound('webhook subscription', request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/v1/webhooks/:id/deliveries',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'The delivery log of a subscription, newest first',
+        tags,
+        params: IdParams('subscription'),
+        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }) }, { additionalProperties: false }),
+        response: { 200: Type.Object({ items: Type.Array(DeliveryView) }) },
+      },
+    },
+    async (request) => {
+      const fork = em();
+      if (!(await fork.count(WebhookSubscription, { id: request.params.id }))) throw notFound('webhook subscription', request.params.id);
+      const deliveries = await fork.find(
+        WebhookDelivery,
+        { subscriptionId: request.params.id },
+        { orderBy: { createdAt: 'desc' }, limit: request.query.limit },
+      );
+      return { items: deliveries.map(deliveryView) };
+    },
+  );
+
+  app.post(
+    '/v1/webhook-deliveries/:id/redeliver',
+    {
+      config: { role: 'admin' },
+      schema: { summary: 'Send a delivery again, whatever its state', tags, params: IdParams('delivery'), response: { 202: DeliveryView } },
+    },
+    async (request, reply) => {
+      const fork = em();
+      const delivery = await fork.findOne(WebhookDelivery, request.params.id);
+      if (!delivery) throw notFound('webhook delivery', request.params.id);
+      Object.assign(delivery, { status: 'pending', updatedAt: new Date() });
+      await fork.flush();
+      const { webhooks } = runtime.config;
+      await runtime.queues.get('webhooks').add(
+        DELIVER_JOB,
+        { deliveryId: delivery.id },
+        // A job id of its own: the first delivery's job may still be kept.
+        { jobId: `${delivery.id}-${uuidv7()}`, attempts: webhooks.attempts, backoff: { type: 'exponential', delay: webhooks.backoffMs } },
+      );
+      return reply.code(202).send(deliveryView(delivery));
+    },
+  );
+};

@@ -1,0 +1,58 @@
+import { createHash } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { compareText } from '../domain/text.js';
+import { Action } from './entities.js';
+import { uuidv7 } from './ids.js';
+
+export interface NewAction {
+  type: string;
+  orderId: string;
+  payload: Record<string, unknown>;
+  actorName: string;
+  actorRole: string;
+  idempotencyKey: string | null;
+  requestHash: string;
+  requestId: string | null;
+}
+
+/**
+ * Records an accepted action. With an idempotency key already used by the same actor nothing is inserted and
+ * null comes back: the caller compares with the stored action.
+ */
+export async function insertAction(em: EntityManager, action: NewAction): Promise<Action | null> {
+  const [row] = await em.execute(
+    `insert into actions (id, type, order_id, payload, actor_name, actor_role, idempotency_key, request_hash, request_id)
+     values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     on conflict (actor_name, idempotency_key) where idempotency_key is not null do nothing
+     returning *`,
+    [
+      uuidv7(),
+      action.type,
+      action.orderId,
+      JSON.stringify(action.payload),
+      action.actorName,
+      action.actorRole,
+      action.idempotencyKey,
+      action.requestHash,
+      action.requestId,
+    ],
+  );
+  return row ? em.map(Action, row) : null;
+}
+
+/** JSON with keys sorted at every level, so that equal bodies hash equally whatever their key order. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value).sort(([a], [b]) => compareText(a, b));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Identifies a request by what it asks (type, target, body), to tell a replay from a reuse of its key. */
+export function requestHash(request: { type: string; target: string; payload: unknown }): string {
+  return createHash('sha256')
+    .update(canonicalJson({ type: request.type, target: request.target, payload: request.payload }))
+    .digest('hex');
+}

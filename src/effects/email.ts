@@ -1,0 +1,164 @@
+import nodemailer from 'nodemailer';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import type { Config, EmailKind } from '../../config/config.js';
+import { formatMoney } from '../domain/money.js';
+import { Email, Order } from '../db/entities.js';
+import { uuidv7 } from '../db/ids.js';
+import { appendEvent } from '../actions/history.js';
+import { ensurePdf } from './pdf.js';
+
+export interface EmailRequest {
+  eventId: string;
+  kind: EmailKind;
+  orderId: string;
+  data: Record<string, unknown>;
+}
+
+export interface Message {
+  subject: string;
+  text: string;
+  html: string;
+}
+
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+const str = (value: unknown) => (typeof value === 'string' ? value : '');
+const num = (value: unknown) => (typeof value === 'number' ? value : 0);
+
+/** The text of each e-mail, from the order and the history entry that caused it. Pure. */
+export function composeEmail(
+  kind: EmailKind,
+  order: Pick<Order, 'number' | 'customerFirstName' | 'currency' | 'grandTotal'>,
+  data: Record<string, unknown>,
+  sellerName: string,
+): Message {
+  const money = (amount: number) => formatMoney(amount, order.currency);
+  const [subject, body]: [string, string[]] = (() => {
+    switch (kind) {
+      case 'order_placed':
+        return [`Your order ${order.number}`, [`Thank you for your order ${order.number}.`, `Total: ${money(order.grandTotal)}.`]];
+      case 'invoice_created':
+        return [
+          `Invoice ${str(data.number)} for order ${order.number}`,
+          [`Invoice ${str(data.number)} of ${money(num(data.grandTotal))} is attached.`, data.state === 'paid' ? 'It is paid.' : 'Payment is due as stated on it.'],
+        ];
+      case 'shipment_dispatched': {
+        const carrier = data.carrier as { title?: string } | undefined;
+        return [
+          `Order ${order.number} is on its way`,
+          [`Shipment ${str(data.number)} left with ${carrier?.title ?? 'the carrier'}.`, `Tracking number: ${str(data.trackingNumber)}.`],
+        ];
+      }
+      case 'refund_issued':
+        return [`Refund for order ${order.number}`, [`We refunded ${money(num(data.grandTotal))} (credit memo ${str(data.number)}).`]];
+      case 'order_canceled':
+        return [`Order ${order.number} canceled`, [`Your order ${order.number} was canceled.`, ...(data.reason ? [`Reason: ${str(data.reason)}`] : [])]];
+      case 'comment':
+        return [`About your order ${order.number}`, [str(data.comment)]];
+      case 'invoice_overdue':
+        return [
+          `Payment reminder: invoice ${str(data.invoiceNumber)}`,
+          [`Invoice ${str(data.invoiceNumber)} for order ${order.number} was due on ${str(data.dueAt).slice(0, 10)}.`, `Amount due: ${money(num(data.due))}.`],
+        ];
+    }
+  })();
+  const lines = [`Hello ${order.customerFirstName},`, '', ...body, '', sellerName];
+  return {
+    subject,
+    text: lines.join('\n'),
+    html: `<!doctype html><html><body>${lines.map((line) => `<p>${escapeHtml(line)}</p>`).join('')}</body></html>`,
+  };
+}
+
+export interface Mailer {
+  /** Resolves with the provider's id of the accepted message; null when messages are only logged. */
+  send(message: Message & { to: string; messageId: string; attachments: { filename: string; content: Buffer }[] }): Promise<string | null>;
+}
+
+/** SMTP through nodemailer when SMTP_URL is set; otherwise messages are recorded and logged, not sent. */
+export function createMailer(config: Config, log: Logger): Mailer {
+  const { smtpUrl, from } = config.mail;
+  if (smtpUrl === null) {
+    return {
+      async send(message) {
+        log.info({ to: message.to, subject: message.subject, text: message.text }, 'e-mail logged (SMTP_URL not set)');
+        return null;
+      },
+    };
+  }
+  const transport = nodemailer.createTransport(smtpUrl);
+  return {
+    async send(message) {
+      const info = await transport.sendMail({ from, ...message });
+      return info.messageId;
+    },
+  };
+}
+
+export interface EmailDeps {
+  orm: MikroORM;
+  config: Config;
+  log: Logger;
+  mailer: Mailer;
+}
+
+/**
+ * Sends one e-mail at most once: its record (unique per event and kind) is created first, and a record already
+ * sent is not sent again, so a retried or duplicated job does not repeat a message the server accepted.
+ */
+export async function sendEmail(deps: EmailDeps, request: EmailRequest): Promise<'sent' | 'logged' | 'sent-before' | 'disabled'> {
+  if (!deps.config.mail.enabled.includes(request.kind)) return 'disabled';
+  const em = deps.orm.em.fork();
+  const order = await em.findOneOrFail(Order, request.orderId);
+  const message = composeEmail(request.kind, order, request.data, deps.config.seller.name);
+  await em.execute(
+    `insert into emails (id, event_id, order_id, kind, recipient, subject, status, created_at)
+     values (?, ?, ?, ?, ?, ?, 'pending', now()) on conflict (event_id, kind) do nothing`,
+    [uuidv7(), request.eventId, order.id, request.kind, order.customerEmail, message.subject],
+  );
+  const email = await em.findOneOrFail(Email, { eventId: request.eventId, kind: request.kind });
+  if (email.status === 'sent' || email.status === 'logged') return 'sent-before';
+
+  const attachments =
+    request.kind === 'invoice_created' && typeof request.data.invoiceId === 'string'
+      ? [await ensurePdf(deps, 'invoice', request.data.invoiceId)].map((pdf) => ({ filename: pdf.fileName, content: pdf.content }))
+      : [];
+  await em.nativeUpdate(Email, { id: email.id }, { attempts: email.attempts + 1 });
+  let providerId: string | null;
+  try {
+    providerId = await deps.mailer.send({ ...message, to: email.recipient, messageId: `<${email.id}@orderflow>`, attachments });
+  } catch (error) {
+    await em.nativeUpdate(Email, { id: email.id }, { lastError: error instanceof Error ? error.message : String(error) });
+    throw error;
+  }
+  const status = providerId === null ? 'logged' : 'sent';
+  await em.transactional(async (tx) => {
+    await tx.nativeUpdate(Email, { id: email.id }, { status, providerId, sentAt: new Date(), lastError: null });
+    appendEvent(tx, {
+      orderId: order.id,
+      type: `email.${status}`,
+      actor: 'system',
+      data: { emailId: email.id, kind: request.kind, recipient: email.recipient, subject: email.subject, providerId },
+      at: new Date(),
+    });
+  });
+  return status;
+}
+
+/** After the last attempt: the record says failed, and so does the order's history. */
+export async function markEmailFailed(deps: { orm: MikroORM }, request: EmailRequest, error: Error): Promise<void> {
+  await deps.orm.em.fork().transactional(async (tx) => {
+    const email = await tx.findOne(Email, { eventId: request.eventId, kind: request.kind });
+    if (!email || email.status !== 'pending') return;
+    Object.assign(email, { status: 'failed', lastError: error.message });
+    appendEvent(tx, {
+      orderId: email.orderId,
+      type: 'email.failed',
+      actor: 'system',
+      data: { emailId: email.id, kind: email.kind, recipient: email.recipient, error: error.message, attempts: email.attempts },
+      at: new Date(),
+    });
+  });
+}
