@@ -1,4 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
+
+function readable(path: string): boolean {
+  try {
+    accessSync(path, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type Role = 'storefront' | 'admin';
 
@@ -153,6 +163,8 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`PAYMENT_PROVIDER=${JSON.stringify(providerKind)}: expected offline or http`);
   }
   const optional = (name: string) => (read(name, '') === '' ? null : read(name, ''));
+  const logoPath = optional('PDF_LOGO_PATH');
+  if (logoPath !== null && !readable(logoPath)) problems.push(`PDF_LOGO_PATH=${JSON.stringify(logoPath)}: no readable file there`);
 
   const config: Config = {
     env: envName,
@@ -187,7 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
         .filter((line) => line !== ''),
       email: optional('SELLER_EMAIL'),
       vatId: optional('SELLER_VAT_ID'),
-      logoPath: optional('PDF_LOGO_PATH'),
+      logoPath,
       footer: read('PDF_FOOTER', 'Thank you for your order.'),
     },
     mail: { smtpUrl, from: read('MAIL_FROM', 'orderflow <no-reply@localhost>'), enabled: enabledEmails.filter(isEmailKind) },

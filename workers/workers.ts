@@ -5,7 +5,7 @@ import { markActionFailed, nextActionOfOrder, runAction } from '../src/actions/r
 import { workerConnection } from '../src/queues/connection.js';
 import { ACTION_QUEUES, EFFECT_QUEUES, OVERDUE_JOB, RELAY_JOB, type QueueName } from '../src/queues/names.js';
 import { scanOverdue } from '../src/effects/overdue.js';
-import { relayFollowUps, relayUnfinishedActions } from '../src/queues/relay.js';
+import { pruneOutbox, relayFollowUps, relayUnfinishedActions } from '../src/queues/relay.js';
 import { isActionType, queueOf } from '../src/actions/registry.js';
 import { createEffects, type Effect } from './effects.js';
 import type { Runtime } from '../src/runtime.js';
@@ -103,11 +103,12 @@ function jobProcessor(runtime: Runtime, effects: Map<string, Effect>) {
   };
 }
 
-/** Enqueues what PostgreSQL holds but no queue does: unfinished actions and unsent follow-ups. */
+/** Enqueues what PostgreSQL holds but no queue does (unfinished actions, unsent follow-ups); prunes the outbox. */
 async function relay(runtime: Runtime): Promise<number> {
   const em = runtime.orm.em.fork();
   const actions = await relayUnfinishedActions(em, runtime.queues, runtime.config.relayAfterMs);
   const followUps = await relayFollowUps(em, runtime.queues, runtime.config.relayAfterMs);
+  await pruneOutbox(em);
   runtime.metrics.relayEnqueued.inc({ kind: 'action' }, actions);
   runtime.metrics.relayEnqueued.inc({ kind: 'follow-up' }, followUps);
   if (actions + followUps > 0) runtime.log.info({ actions, followUps }, 'relay enqueued work');

@@ -51,3 +51,13 @@ export async function relayFollowUps(em: EntityManager, queues: Queues, afterMs:
   }
   return relayed;
 }
+
+/** Forgets follow-ups handed to a queue more than a week ago; the history keeps what they did. */
+export async function pruneOutbox(em: EntityManager): Promise<number> {
+  const rows = await em.execute<{ id: string }[]>(
+    `delete from outbox where id in (
+       select id from outbox where enqueued_at < now() - interval '7 days' limit ${BATCH})
+     returning id`,
+  );
+  return rows.length;
+}
