@@ -2,7 +2,7 @@ import PDFDocument from 'pdfkit';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../../config/config.js';
 import { formatMoney } from '../domain/money.js';
-import { Invoice, InvoiceItem, Order, OrderAddress, OrderLine, Refund, RefundItem } from '../db/entities.js';
+import { Invoice, InvoiceItem, Order, OrderAddress, Refund, RefundItem } from '../db/entities.js';
 
 export type PdfKind = 'invoice' | 'refund';
 
@@ -114,73 +114,62 @@ export function renderPdf(data: PdfData): Promise<Buffer> {
   return done;
 }
 
-async function orderParts(em: EntityManager, orderId: string) {
-  const order = await em.findOneOrFail(Order, orderId, { populate: ['lines', 'addresses'] });
+/** What every document of an order shows besides its own figures: seller, order, customer, addresses, lines. */
+async function documentBase(
+  em: EntityManager,
+  config: Config,
+  document: { number: string; createdAt: Date; orderId: string },
+  items: readonly (InvoiceItem | RefundItem)[],
+): Promise<Omit<PdfData, 'title' | 'totals' | 'notes'>> {
+  const order = await em.findOneOrFail(Order, document.orderId, { populate: ['lines', 'addresses'] });
   const lines = new Map(order.lines.getItems().map((line) => [line.id, line]));
   const addresses = order.addresses.getItems();
   return {
-    order,
-    lines,
+    number: document.number,
+    date: document.createdAt,
+    orderNumber: order.number,
+    currency: order.currency,
+    seller: config.seller,
     customer: { name: `${order.customerFirstName} ${order.customerLastName}`, email: order.customerEmail },
     billing: addressLines(addresses.find((a) => a.kind === 'billing')) ?? [],
     shipping: addressLines(addresses.find((a) => a.kind === 'shipping')),
+    lines: items.map((item) => ({
+      sku: lines.get(item.lineId)?.sku ?? '',
+      name: lines.get(item.lineId)?.name ?? '',
+      qty: item.qty,
+      unitPrice: item.unitPrice,
+      taxAmount: item.taxAmount,
+      discountAmount: item.discountAmount,
+      rowTotal: item.rowTotal,
+    })),
   };
 }
 
-const itemLines = (items: readonly (InvoiceItem | RefundItem)[], lines: ReadonlyMap<string, OrderLine>) =>
-  items.map((item) => ({
-    sku: lines.get(item.lineId)?.sku ?? '',
-    name: lines.get(item.lineId)?.name ?? '',
-    qty: item.qty,
-    unitPrice: item.unitPrice,
-    taxAmount: item.taxAmount,
-    discountAmount: item.discountAmount,
-    rowTotal: item.rowTotal,
-  }));
-
 export async function invoicePdfData(em: EntityManager, config: Config, invoiceId: string): Promise<PdfData> {
   const invoice = await em.findOneOrFail(Invoice, invoiceId);
-  const items = await em.find(InvoiceItem, { invoiceId });
-  const parts = await orderParts(em, invoice.orderId);
-  const notes = invoice.state === 'paid' ? ['Paid'] : [`Payment due ${invoice.dueAt ? day(invoice.dueAt) : ''} (${invoice.state})`];
+  const base = await documentBase(em, config, invoice, await em.find(InvoiceItem, { invoiceId }));
+  const unpaid = invoice.state !== 'paid';
   return {
+    ...base,
     title: 'Invoice',
-    number: invoice.number,
-    date: invoice.createdAt,
-    orderNumber: parts.order.number,
-    currency: parts.order.currency,
-    seller: config.seller,
-    customer: parts.customer,
-    billing: parts.billing,
-    shipping: parts.shipping,
-    lines: itemLines(items, parts.lines),
     totals: [
       ['Subtotal', invoice.subTotal],
       ['Shipping', invoice.shippingAmount],
       ['Tax', invoice.tax],
       ['Discount', -invoice.discount],
       ['Grand total', invoice.grandTotal],
-      ...(invoice.state === 'paid' ? [] : ([['Amount due', invoice.grandTotal - invoice.paidAmount]] as [string, number][])),
+      ...(unpaid ? ([['Amount due', invoice.grandTotal - invoice.paidAmount]] as [string, number][]) : []),
     ],
-    notes,
+    notes: unpaid ? [`Payment due ${invoice.dueAt ? day(invoice.dueAt) : ''} (${invoice.state})`] : ['Paid'],
   };
 }
 
 export async function refundPdfData(em: EntityManager, config: Config, refundId: string): Promise<PdfData> {
   const refund = await em.findOneOrFail(Refund, refundId);
-  const items = await em.find(RefundItem, { refundId });
-  const parts = await orderParts(em, refund.orderId);
+  const base = await documentBase(em, config, refund, await em.find(RefundItem, { refundId }));
   return {
+    ...base,
     title: 'Credit memo',
-    number: refund.number,
-    date: refund.createdAt,
-    orderNumber: parts.order.number,
-    currency: parts.order.currency,
-    seller: config.seller,
-    customer: parts.customer,
-    billing: parts.billing,
-    shipping: parts.shipping,
-    lines: itemLines(items, parts.lines),
     totals: [
       ['Subtotal', refund.subTotal],
       ['Shipping', refund.shippingAmount],
