@@ -210,7 +210,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     webhooks: {
       timeoutMs: int('WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
-      attempts: int('WEBHOOK_ATTEMPTS', 13, 1, 50),
+      attempts: int('WEBHOOK_ATTEMPTS', 14, 1, 50),
       backoffMs: int('WEBHOOK_BACKOFF_MS', 10_000, 1, 3_600_000),
     },
     paymentProvider,

@@ -540,7 +540,7 @@ export const OutboxMessageSchema = new EntitySchema<OutboxMessage>({
 });
 
 
-export type EmailStatus = 'pending' | 'sent' | 'logged' | 'failed' | 'disabled';
+export type EmailStatus = 'pending' | 'sending' | 'sent' | 'logged' | 'failed';
 
 /** The record of one e-mail to a customer (SPEC §3.8). */
 export class Email {

@@ -104,9 +104,21 @@ export interface EmailDeps {
   mailer: Mailer;
 }
 
+/** How long a claim to send a message holds: a worker that died while sending leaves it to another after this. */
+const CLAIM_SECONDS = 300;
+
+/** Raised when another job is sending the same message right now; the queue retries this one later. */
+export class EmailBusyError extends Error {
+  constructor(emailId: string) {
+    super(`e-mail ${emailId} is being sent by another job`);
+    this.name = 'EmailBusyError';
+  }
+}
+
 /**
- * Sends one e-mail at most once: its record (unique per event and kind) is created first, and a record already
- * sent is not sent again, so a retried or duplicated job does not repeat a message the server accepted.
+ * Sends one e-mail at most once: its record (unique per event and kind) is created first, then claimed by one
+ * conditional update, so that neither a retried job nor a duplicate running at the same time repeats a message
+ * the server accepted.
  */
 export async function sendEmail(deps: EmailDeps, request: EmailRequest): Promise<'sent' | 'logged' | 'sent-before' | 'disabled'> {
   if (!deps.config.mail.enabled.includes(request.kind)) return 'disabled';
@@ -118,19 +130,30 @@ export async function sendEmail(deps: EmailDeps, request: EmailRequest): Promise
      values (?, ?, ?, ?, ?, ?, 'pending', now()) on conflict (event_id, kind) do nothing`,
     [uuidv7(), request.eventId, order.id, request.kind, order.customerEmail, message.subject],
   );
+  const [claimed] = await em.execute<{ id: string }[]>(
+    `update emails set status = 'sending', attempts = attempts + 1, claimed_at = now()
+     where event_id = ? and kind = ?
+       and (status = 'pending' or (status = 'sending' and claimed_at < now() - make_interval(secs => ?)))
+     returning id`,
+    [request.eventId, request.kind, CLAIM_SECONDS],
+  );
   const email = await em.findOneOrFail(Email, { eventId: request.eventId, kind: request.kind });
   if (email.status === 'sent' || email.status === 'logged') return 'sent-before';
+  if (!claimed) throw new EmailBusyError(email.id);
 
   const attachments =
     request.kind === 'invoice_created' && typeof request.data.invoiceId === 'string'
       ? [await ensurePdf(deps, 'invoice', request.data.invoiceId)].map((pdf) => ({ filename: pdf.fileName, content: pdf.content }))
       : [];
-  await em.nativeUpdate(Email, { id: email.id }, { attempts: email.attempts + 1 });
   let providerId: string | null;
   try {
     providerId = await deps.mailer.send({ ...message, to: email.recipient, messageId: `<${email.id}@orderflow>`, attachments });
   } catch (error) {
-    await em.nativeUpdate(Email, { id: email.id }, { lastError: error instanceof Error ? error.message : String(error) });
+    await em.nativeUpdate(
+      Email,
+      { id: email.id },
+      { status: 'pending', lastError: error instanceof Error ? error.message : String(error) },
+    );
     throw error;
   }
   const status = providerId === null ? 'logged' : 'sent';
@@ -149,9 +172,10 @@ export async function sendEmail(deps: EmailDeps, request: EmailRequest): Promise
 
 /** After the last attempt: the record says failed, and so does the order's history. */
 export async function markEmailFailed(deps: { orm: MikroORM }, request: EmailRequest, error: Error): Promise<void> {
+  if (error instanceof EmailBusyError) return; // the job that holds the claim decides
   await deps.orm.em.fork().transactional(async (tx) => {
     const email = await tx.findOne(Email, { eventId: request.eventId, kind: request.kind });
-    if (!email || email.status !== 'pending') return;
+    if (!email || (email.status !== 'pending' && email.status !== 'sending')) return;
     Object.assign(email, { status: 'failed', lastError: error.message });
     appendEvent(tx, {
       orderId: email.orderId,

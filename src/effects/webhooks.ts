@@ -65,7 +65,10 @@ export async function deliver(deps: WebhookDeps, deliveryId: string, now: () => 
   if (!delivery) return 'gone';
   if (delivery.status === 'delivered') return 'delivered-before';
   const subscription = await em.findOneOrFail(WebhookSubscription, delivery.subscriptionId);
-  if (subscription.deletedAt) return 'gone';
+  if (subscription.deletedAt) {
+    await em.nativeUpdate(WebhookDelivery, { id: delivery.id }, { status: 'failed', lastError: 'subscription deleted', updatedAt: now() });
+    return 'gone';
+  }
 
   const body = JSON.stringify(delivery.payload);
   const timestamp = Math.floor(now().getTime() / 1000);
@@ -123,7 +126,7 @@ export async function deliver(deps: WebhookDeps, deliveryId: string, now: () => 
   return 'delivered';
 }
 
-/** After the last attempt (about a day): the delivery is failed, redeliverable by hand. */
+/** After the last attempt (about a day with the defaults): the delivery is failed, redeliverable by hand. */
 export async function markDeliveryFailed(deps: { orm: MikroORM }, deliveryId: string, error: Error): Promise<void> {
   await deps.orm.em.fork().transactional(async (tx) => {
     const delivery = await tx.findOne(WebhookDelivery, deliveryId);

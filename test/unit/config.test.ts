@@ -59,7 +59,7 @@ describe('loadConfig', () => {
           enabled: ['order_placed', 'invoice_created', 'shipment_dispatched', 'refund_issued', 'order_canceled', 'comment', 'invoice_overdue'],
         },
         reminders: { intervalDays: 3, max: 3, scanIntervalMs: 900_000 },
-        webhooks: { timeoutMs: 10_000, attempts: 13, backoffMs: 10_000 },
+        webhooks: { timeoutMs: 10_000, attempts: 14, backoffMs: 10_000 },
         paymentProvider: { kind: 'offline' },
         numbers: {
           order: { prefix: '', padding: 9, start: 100_000_001 },

@@ -6,6 +6,7 @@ import { Uuid } from '../../actions/schemas.js';
 import { DeliverShipmentBody, deliverShipment } from '../../actions/shipment.js';
 import { Invoice, InvoiceItem, Order, OrderLine, Refund, RefundItem, Shipment, ShipmentItem } from '../../db/entities.js';
 import { readPdf } from '../../effects/pdf.js';
+import { PDF_JOB } from '../../effects/routing.js';
 import type { Runtime } from '../../runtime.js';
 import type { Intake } from '../intake.js';
 import { notFound } from '../problem.js';
@@ -125,7 +126,14 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intak
         const exists = kind === 'invoice' ? await fork.count(Invoice, request.params.id) : await fork.count(Refund, request.params.id);
         if (!exists) throw notFound(kind, request.params.id);
         const pdf = await readPdf(fork, request.params.id);
-        if (!pdf) return reply.code(202).header('retry-after', '2').send({ status: 'rendering' as const });
+        if (!pdf) {
+          // Ask again, in case its rendering job was lost or gave up; the job id makes this idempotent.
+          await runtime.queues
+            .get('documents')
+            .add(PDF_JOB, { kind, documentId: request.params.id }, { jobId: `pdf-${request.params.id}` })
+            .catch((error: unknown) => request.log.warn({ err: error }, 'could not enqueue the PDF rendering'));
+          return reply.code(202).header('retry-after', '2').send({ status: 'rendering' as const });
+        }
         return reply
           .type('application/pdf')
           .header('content-disposition', `inline; filename="${pdf.fileName}"`)
