@@ -1,0 +1,373 @@
+/**
+ * npm run bench [-- --orders 5000 --seconds 10]
+ *
+ * Measures orderflow on this machine against its own ceilings, in one run, on a private PostgreSQL (with
+ * pg_stat_statements) and a private Redis: nothing else shares them. Prints a table and writes
+ * bench/results/latest.md and latest.json. Never part of `npm test`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { PrivatePostgres } from '../test/support/postgres-server.js';
+import { PrivateRedis } from '../test/support/redis-server.js';
+import { freePort } from '../test/support/ports.js';
+
+const { values: args } = parseArgs({
+  options: { orders: { type: 'string', default: '5000' }, seconds: { type: 'string', default: '10' } },
+});
+const ORDERS = Number(args.orders);
+const SECONDS = Number(args.seconds);
+const ADMIN = 'bench-admin-secret-0000001';
+const KEYS = `bench:admin:${ADMIN}`;
+const BENCH = '/* bench */';
+
+// ---------------------------------------------------------------------------------------------- helpers
+
+function progress(label: string, done: number, total: number): void {
+  const width = 30;
+  done = Math.min(done, total);
+  const filled = Math.round((done / Math.max(total, 1)) * width);
+  process.stderr.write(`\r  ${label.padEnd(34)} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}   `);
+  if (done >= total) process.stderr.write('\n');
+}
+
+/** Starts a process and waits until `ready` answers (a line on stdout, or an HTTP URL answering 200). */
+async function spawnNode(script: string, env: NodeJS.ProcessEnv, ready: { line: string } | { url: string }): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  let exited = false;
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.once('exit', () => (exited = true));
+  for (let waited = 0; ; waited += 100) {
+    if (exited) throw new Error(`${script} exited with ${child.exitCode}: ${output}`);
+    if ('line' in ready && output.includes(ready.line)) break;
+    if ('url' in ready && (await fetch(ready.url).then((r) => r.ok, () => false))) break;
+    if (waited > 60_000) throw new Error(`${script} did not become ready`);
+    await sleep(100);
+  }
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+}
+
+const TICKS = 100; // USER_HZ on Linux
+/** CPU milliseconds (user + system) a process used so far, and its peak resident set in MB. */
+function processStats(pid: number): { cpuMs: number; peakRssMb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const cpuMs = ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS;
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuMs, peakRssMb: Math.round(Number(hwm?.[1] ?? 0) / 1024) };
+}
+
+async function mapConcurrent<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>, label: string) {
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        await work(items[index]!, index);
+        if (++done % 50 === 0 || done === items.length) progress(label, done, items.length);
+      }
+    }),
+  );
+}
+
+async function post(base: string, path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', 'idempotency-key': randomUUID() },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, json: (await response.json()) as Record<string, unknown> };
+}
+
+function orderBody(sku: string) {
+  return {
+    currency: 'USD',
+    customer: { email: 'bench@example.com', firstName: 'Bench', lastName: 'Mark' },
+    items: [{ sku, name: 'Bench item', qty: 2, unitPrice: 1999, taxAmount: 400, discountAmount: 0 }],
+    shipping: { method: 'flatrate', title: 'Flat rate', amount: 500, taxAmount: 100 },
+    billingAddress: { name: 'Bench Mark', line1: '1 Main St', city: 'London', country: 'GB' },
+    shippingAddress: { name: 'Bench Mark', line1: '1 Main St', city: 'London', country: 'GB' },
+    payment: { method: 'banktransfer', captured: true },
+    grandTotal: 2 * 1999 + 500 + 500,
+  };
+}
+
+async function cannon(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+    let tick = 0;
+    instance.on('tick', () => {
+      if (tick < Number(options.duration)) progress(options.title ?? 'load', ++tick, Number(options.duration));
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------- the run
+
+const postgres = await PrivatePostgres.start({
+  shared_preload_libraries: 'pg_stat_statements',
+  max_connections: '200',
+  fsync: 'on',
+  full_page_writes: 'on',
+});
+const redis = await PrivateRedis.start();
+const admin = new pg.Client({ connectionString: `${postgres.url}/postgres` });
+await admin.connect();
+await admin.query('create database orderflow');
+await admin.end();
+const databaseUrl = `${postgres.url}/orderflow`;
+const db = new pg.Client({ connectionString: databaseUrl });
+await db.connect();
+await db.query('create extension pg_stat_statements');
+const sql = async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) => (await db.query<T>(`${BENCH} ${text}`, params)).rows;
+
+const [pgVersion] = await sql<{ server_version: string }>('show server_version');
+const redisInfo = new Redis(redis.url);
+const redisVersion = /redis_version:(\S+)/.exec(await redisInfo.info('server'))?.[1];
+redisInfo.disconnect();
+const machine = {
+  cpus: `${cpus().length} × ${cpus()[0]?.model.trim()}`,
+  memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
+  node: process.version,
+  postgres: pgVersion?.server_version,
+  redis: redisVersion,
+};
+console.log('machine', machine);
+
+const results: Record<string, number | string> = {};
+const orderflowEnv = {
+  NODE_ENV: 'production',
+  DATABASE_URL: databaseUrl,
+  REDIS_URL: redis.url,
+  API_KEYS: KEYS,
+  LOG_LEVEL: 'warn',
+  EMAILS: 'none',
+  INTAKE_MAX_BACKLOG: '10000000',
+  RATE_LIMIT_PER_MINUTE: '10000000',
+  RELAY_AFTER_MS: '30000',
+};
+
+try {
+  // 1. Intake ceiling: bare Fastify route, one INSERT and one enqueue.
+  {
+    const port = await freePort();
+    const ceiling = await spawnNode('bench/ceiling-intake.ts', { DATABASE_URL: databaseUrl, REDIS_URL: redis.url, PORT: String(port) }, { line: 'ready' });
+    const result = await cannon({
+      title: 'intake ceiling',
+      url: `http://127.0.0.1:${port}/ceiling`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(orderBody('CEILING')),
+      connections: 64,
+      duration: SECONDS,
+    });
+    results.intakeCeilingRps = Math.round(result.requests.average);
+    await stop(ceiling);
+  }
+
+  // 2. Pipeline ceiling: a bare worker, one transaction of three inserts per job, queue filled beforehand.
+  {
+    const jobs = ORDERS * 4;
+    const queue = new Queue('ceiling-pipeline', { connection: new Redis(redis.url, { maxRetriesPerRequest: null }), prefix: '{ceiling}' });
+    for (let added = 0; added < jobs; added += 1000) {
+      await queue.addBulk(Array.from({ length: Math.min(1000, jobs - added) }, (_, i) => ({ name: 'job', data: { n: added + i } })));
+      progress('pipeline ceiling: filling', Math.min(added + 1000, jobs), jobs);
+    }
+    const started = Date.now();
+    const worker = await spawnNode('bench/ceiling-worker.ts', { DATABASE_URL: databaseUrl, REDIS_URL: redis.url }, { line: 'ready' });
+    for (;;) {
+      const left = (await queue.getJobCounts('waiting', 'active')) as Record<string, number>;
+      const remaining = (left.waiting ?? 0) + (left.active ?? 0);
+      progress('pipeline ceiling: draining', jobs - remaining, jobs);
+      if (remaining === 0) break;
+      await sleep(200);
+    }
+    results.pipelineCeilingJobsPerSecond = Math.round(jobs / ((Date.now() - started) / 1000));
+    await stop(worker);
+    await queue.obliterate({ force: true });
+    await queue.close();
+    await queue.disconnect();
+  }
+
+  // 3. orderflow intake: POST /v1/orders at saturation, then p50/p99 at a fixed 1,000 requests a second.
+  {
+    const port = await freePort();
+    const api = await spawnNode('src/start-api.ts', { ...orderflowEnv, PORT: String(port) }, { url: `http://127.0.0.1:${port}/health/ready` });
+    const request = {
+      method: 'POST' as const,
+      path: '/v1/orders',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(orderBody('INTAKE')),
+      setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } }),
+    };
+    const saturated = await cannon({ title: 'orderflow intake (saturation)', url: `http://127.0.0.1:${port}`, requests: [request], connections: 64, duration: SECONDS });
+    results.intakeRps = Math.round(saturated.requests.average);
+    results.intakeNon2xx = saturated.non2xx;
+    const fixed = await cannon({
+      title: 'orderflow intake (1,000 req/s)',
+      url: `http://127.0.0.1:${port}`,
+      requests: [request],
+      connections: 32,
+      overallRate: 1000,
+      duration: SECONDS,
+    });
+    results.intakeP50Ms = fixed.latency.p50;
+    results.intakeP99Ms = fixed.latency.p99;
+    results.intakeFixedRps = Math.round(fixed.requests.average);
+    await stop(api);
+    await sql(`truncate actions, outbox, order_events, reservations, order_lines, order_addresses, orders cascade`);
+    const flush = new Redis(redis.url);
+    await flush.flushall();
+    flush.disconnect();
+  }
+
+  // 4. Lifecycle: N orders each placed, invoiced, shipped and half refunded, with the API and one worker process.
+  const lifecycle = async (orders: number) => {
+    await sql(`truncate actions, outbox, order_events, pdf_documents, emails, webhook_deliveries, refund_items, refunds,
+      shipment_items, shipments, payments, invoice_items, invoices, reservations, order_lines, order_addresses, orders,
+      sequences cascade`);
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const api = await spawnNode('src/start-api.ts', { ...orderflowEnv, PORT: String(port) }, { url: `${base}/health/ready` });
+    const metricsPort = await freePort();
+    const workers = await spawnNode('workers/all.ts', { ...orderflowEnv, METRICS_PORT: String(metricsPort) }, {
+      url: `http://127.0.0.1:${metricsPort}/metrics`,
+    });
+    await post(base, '/v1/orders', {}); // warm-up of the route (answers 400)
+    await fetch(`${base}/v1/inventory/sources/main`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Main' }),
+    });
+    await fetch(`${base}/v1/inventory/items/BENCH-1`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ sources: { main: 100_000_000 } }),
+    });
+    await sql('select pg_stat_statements_reset()');
+    const before = { api: processStats(api.pid!), workers: processStats(workers.pid!) };
+
+    const orderIds: string[] = [];
+    await mapConcurrent(Array.from({ length: orders }), 64, async () => {
+      const { status, json } = await post(base, '/v1/orders', orderBody('BENCH-1'));
+      if (status !== 202) throw new Error(`placement answered ${status}: ${JSON.stringify(json)}`);
+      orderIds.push(json.orderId as string);
+    }, `lifecycle ${orders}: place`);
+    const waitFor = async (label: string, total: number, query: string) => {
+      for (;;) {
+        const [row] = await sql<{ n: number }>(query);
+        progress(label, row!.n, total);
+        if (row!.n >= total) return;
+        await sleep(250);
+      }
+    };
+    await waitFor(`lifecycle ${orders}: applied`, orders, `select count(*)::int as n from actions where type = 'order.place' and status in ('succeeded', 'rejected')`);
+    const lines = new Map(
+      (await sql<{ order_id: string; id: string }>('select order_id, id from order_lines')).map((row) => [row.order_id, row.id]),
+    );
+    await mapConcurrent(orderIds, 64, async (orderId) => {
+      const itemId = lines.get(orderId)!;
+      for (const [path, body] of [
+        [`/v1/orders/${orderId}/invoices`, {}],
+        [`/v1/orders/${orderId}/shipments`, { source: 'main', carrier: { code: 'ups', title: 'UPS' }, trackingNumber: '1Z' }],
+        [`/v1/orders/${orderId}/refunds`, { items: [{ itemId, qty: 1, returnToStock: true }] }],
+      ] as const) {
+        const { status } = await post(base, path, body);
+        if (status !== 202) throw new Error(`${path} answered ${status}`);
+      }
+    }, `lifecycle ${orders}: invoice, ship, refund`);
+    const total = orders * 4;
+    await waitFor(`lifecycle ${orders}: all applied`, total, `select count(*)::int as n from actions where status in ('succeeded', 'rejected')`);
+
+    const [timing] = await sql<{ seconds: number; p50: number; p99: number; rejected: number }>(
+      `select extract(epoch from max(finished_at) - min(created_at))::float as seconds,
+              percentile_cont(0.5) within group (order by extract(epoch from finished_at - created_at) * 1000) as p50,
+              percentile_cont(0.99) within group (order by extract(epoch from finished_at - created_at) * 1000) as p99,
+              count(*) filter (where status = 'rejected')::int as rejected
+       from actions`,
+    );
+    const [statements] = await sql<{ calls: string }>(
+      `select sum(calls) as calls from pg_stat_statements where query not like '/* bench */%' and query not like '%pg_stat_statements%'`,
+    );
+    const topStatements = await sql<{ calls: string; ms: number; query: string }>(
+      `select calls, round(total_exec_time::numeric, 1)::float as ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) as query
+       from pg_stat_statements where query not like '/* bench */%' and query not like '%pg_stat_statements%'
+       order by calls desc limit 15`,
+    );
+    const after = { api: processStats(api.pid!), workers: processStats(workers.pid!) };
+    await stop(api);
+    await stop(workers);
+    return {
+      orders,
+      actions: total,
+      seconds: timing!.seconds,
+      actionsPerSecond: Math.round(total / timing!.seconds),
+      p50Ms: Math.round(timing!.p50),
+      p99Ms: Math.round(timing!.p99),
+      rejected: timing!.rejected,
+      statementsPerAction: Number((Number(statements!.calls) / total).toFixed(1)),
+      cpuMsPerAction: Number(((after.api.cpuMs - before.api.cpuMs + after.workers.cpuMs - before.workers.cpuMs) / total).toFixed(2)),
+      apiPeakRssMb: after.api.peakRssMb,
+      workersPeakRssMb: after.workers.peakRssMb,
+      topStatements: topStatements.map((row) => ({ perAction: Number((Number(row.calls) / total).toFixed(2)), ms: row.ms, query: row.query })),
+    };
+  };
+
+  const half = await lifecycle(Math.round(ORDERS / 2));
+  const full = await lifecycle(ORDERS);
+  const { topStatements, ...figures } = full;
+  Object.assign(results, Object.fromEntries(Object.entries(figures).map(([k, v]) => [`lifecycle.${k}`, v])));
+  results['lifecycle.halfSeconds'] = half.seconds;
+
+  const ratio = (a: number, b: number) => `${Math.round((a / b) * 100)}%`;
+  const rows: [string, string, string][] = [
+    ['intake ceiling (bare route: INSERT + enqueue)', `${results.intakeCeilingRps} req/s`, ''],
+    ['pipeline ceiling (bare worker: 1 tx, 3 inserts)', `${results.pipelineCeilingJobsPerSecond} jobs/s`, ''],
+    ['orderflow intake, saturation', `${results.intakeRps} req/s`, ratio(Number(results.intakeRps), Number(results.intakeCeilingRps))],
+    ['orderflow intake at 1,000 req/s: p50 / p99', `${results.intakeP50Ms} / ${results.intakeP99Ms} ms`, ''],
+    [`lifecycle ${full.orders} orders (${full.actions} actions)`, `${full.actionsPerSecond} actions/s`, ratio(full.actionsPerSecond, Number(results.pipelineCeilingJobsPerSecond))],
+    ['lifecycle accept → applied: p50 / p99', `${full.p50Ms} / ${full.p99Ms} ms`, ''],
+    ['PostgreSQL statements per action', String(full.statementsPerAction), ''],
+    ['CPU time per action (API + workers)', `${full.cpuMsPerAction} ms`, ''],
+    ['peak RSS: API / workers', `${full.apiPeakRssMb} / ${full.workersPeakRssMb} MB`, ''],
+    [`linearity: ${half.orders} → ${full.orders} orders`, `${half.seconds.toFixed(1)} s → ${full.seconds.toFixed(1)} s`, `×${(full.seconds / half.seconds).toFixed(2)}`],
+  ];
+  const table = ['| measure | value | ratio |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+  console.log(`\n${table}\n`);
+  mkdirSync('bench/results', { recursive: true });
+  const stamp = new Date().toISOString();
+  const profile = [
+    '| per action | total ms | statement |',
+    '|---|---|---|',
+    ...topStatements.map((row) => `| ${row.perAction} | ${row.ms} | \`${row.query.replace(/\|/g, '\\|')}\` |`),
+  ].join('\n');
+  console.log(`Most frequent statements in the lifecycle run:\n${profile}\n`);
+  writeFileSync(
+    'bench/results/latest.json',
+    `${JSON.stringify({ at: stamp, machine, args: { ORDERS, SECONDS }, results, topStatements }, null, 2)}\n`,
+  );
+  writeFileSync(
+    'bench/results/latest.md',
+    `Run ${stamp} on ${machine.cpus}, ${machine.memory}, Node ${machine.node}, PostgreSQL ${machine.postgres}, Redis ${machine.redis}.\n\n${table}\n\nMost frequent statements (lifecycle, ${full.orders} orders):\n\n${profile}\n`,
+  );
+} finally {
+  await db.end();
+  await redis.destroy();
+  postgres.destroy();
+}
