@@ -33,8 +33,9 @@ export const createInvoice = defineAction({
   schema: CreateInvoiceBody,
   async handle(ctx, input) {
     const { em, action, config, now } = ctx;
-    const order = await lockOrder(em, action.orderId);
-    const invoiced = (await em.count(Invoice, { orderId: order.id })) > 0;
+    const locked = await lockOrder(em, action.orderId);
+    const { order } = locked;
+    const invoiced = locked.invoices.length > 0;
     const plan = planInvoice(
       {
         number: order.number,
@@ -46,6 +47,7 @@ export const createInvoice = defineAction({
       input.items,
     );
     const paid = input.state === 'paid' || plan.grandTotal === 0;
+    // The number is taken last: its sequence stays locked until commit (gapless numbers, SPEC §2).
     const invoice = em.create(Invoice, {
       id: uuidv7(),
       orderId: order.id,
@@ -65,6 +67,7 @@ export const createInvoice = defineAction({
       createdAt: now,
       updatedAt: now,
     });
+    locked.invoices.push(invoice);
     for (const item of plan.items) {
       const { line, ...amounts } = item;
       em.create(InvoiceItem, { invoiceId: invoice.id, lineId: line.id, ...amounts });
@@ -81,7 +84,7 @@ export const createInvoice = defineAction({
         createdAt: now,
       });
     }
-    await recordApplied(ctx, order, {
+    recordApplied(ctx, locked, {
       invoiceId: invoice.id,
       number: invoice.number,
       state: invoice.state,
@@ -104,7 +107,8 @@ export const payInvoice = defineAction({
   schema: Strict({ ...PayInvoiceBody.properties, invoiceId: Uuid('the invoice paid') }),
   async handle(ctx, input) {
     const { em, action, now } = ctx;
-    const order = await lockOrder(em, action.orderId);
+    const locked = await lockOrder(em, action.orderId);
+    const { order } = locked;
     // The API took the order id from the invoice, so the invoice is this order's.
     const invoice = await em.findOneOrFail(Invoice, { id: input.invoiceId, orderId: order.id });
     const plan = planPayment(invoice, input.amount);
@@ -118,7 +122,7 @@ export const payInvoice = defineAction({
       createdAt: now,
     });
     Object.assign(invoice, { paidAmount: plan.paidAmount, state: plan.state, updatedAt: now });
-    await recordApplied(ctx, order, {
+    recordApplied(ctx, locked, {
       invoiceId: invoice.id,
       number: invoice.number,
       paymentId: payment.id,
@@ -137,14 +141,15 @@ export const remindInvoice = defineAction({
   schema: Strict({ invoiceId: Uuid('the unpaid invoice'), asOf: Type.String({ format: 'date-time' }) }),
   async handle(ctx, input) {
     const { em, action, config } = ctx;
-    const order = await lockOrder(em, action.orderId);
+    const locked = await lockOrder(em, action.orderId);
+    const { order } = locked;
     const invoice = await em.findOneOrFail(Invoice, { id: input.invoiceId, orderId: order.id });
     const asOf = new Date(input.asOf);
     const plan = planReminder(invoice, asOf, config.reminders);
     if (plan.markOverdue) invoice.state = 'overdue';
     if (plan.sendReminder) Object.assign(invoice, { remindersSent: invoice.remindersSent + 1, lastReminderAt: asOf });
     invoice.updatedAt = ctx.now;
-    await recordApplied(ctx, order, {
+    recordApplied(ctx, locked, {
       invoiceId: invoice.id,
       invoiceNumber: invoice.number,
       state: invoice.state,

@@ -12,12 +12,13 @@ export const cancelOrder = defineAction({
   schema: ReasonBody,
   async handle(ctx, input) {
     const { em, action } = ctx;
-    const order = await lockOrder(em, action.orderId);
+    const locked = await lockOrder(em, action.orderId);
+    const { order } = locked;
     const lines = order.lines.getItems();
     const units = planCancel({ held: order.held, number: order.number, lines });
     lines.forEach((line, index) => (line.qtyCanceled += units[index]!));
     await syncReservations(em, order);
-    await recordApplied(ctx, order, {
+    recordApplied(ctx, locked, {
       reason: input.reason ?? null,
       canceled: lines
         .map((line, index) => ({ itemId: line.id, sku: line.sku, qty: units[index]! }))
@@ -33,10 +34,11 @@ export const holdOrder = defineAction({
   schema: ReasonBody,
   async handle(ctx, input) {
     const { em, action } = ctx;
-    const order = await lockOrder(em, action.orderId);
+    const locked = await lockOrder(em, action.orderId);
+    const { order } = locked;
     assertCanHold(order);
     order.held = true;
-    await recordApplied(ctx, order, { reason: input.reason ?? null });
+    recordApplied(ctx, locked, { reason: input.reason ?? null });
     return { orderId: order.id };
   },
 });
@@ -47,10 +49,11 @@ export const unholdOrder = defineAction({
   schema: ReasonBody,
   async handle(ctx, input) {
     const { em, action } = ctx;
-    const order = await lockOrder(em, action.orderId);
+    const locked = await lockOrder(em, action.orderId);
+    const { order } = locked;
     assertCanUnhold(order);
     order.held = false;
-    await recordApplied(ctx, order, { reason: input.reason ?? null });
+    recordApplied(ctx, locked, { reason: input.reason ?? null });
     return { orderId: order.id };
   },
 });
@@ -66,8 +69,9 @@ export const commentOrder = defineAction({
   schema: CommentBody,
   async handle(ctx, input) {
     const { em, action } = ctx;
-    const order = await lockOrder(em, action.orderId);
-    await recordApplied(ctx, order, { comment: input.comment, notifyCustomer: input.notifyCustomer });
+    const locked = await lockOrder(em, action.orderId);
+    const { order } = locked;
+    recordApplied(ctx, locked, { comment: input.comment, notifyCustomer: input.notifyCustomer });
     return { orderId: order.id };
   },
 });

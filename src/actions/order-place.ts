@@ -66,6 +66,8 @@ export const placeOrder = defineAction({
     const salable = new Map(levels.map((level) => [level.sku, level.salable]));
     const plan = planPlacement(input, salable, { backorders: config.backorders });
 
+    // Nothing after this reads or writes the database until the flush at commit: the order sequence stays locked
+    // from here until then (gapless numbers, SPEC §2).
     const order = em.create(Order, {
       id: action.orderId,
       number: await nextDocumentNumber(em, 'order', config.numbers.order),

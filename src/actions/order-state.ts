@@ -6,14 +6,21 @@ import { Invoice, Order, Reservation } from '../db/entities.js';
 import type { ActionContext } from './definition.js';
 import { appendEvent, refreshStatus } from './history.js';
 
-/** Loads the action's order with its lines and locks the order row until the transaction ends. */
-export async function lockOrder(em: EntityManager, orderId: string): Promise<Order> {
+/** The action's order, locked, with its lines and invoices (their states decide the status). */
+export interface LockedOrder {
+  order: Order;
+  /** Every invoice of the order; a handler that creates one adds it here. */
+  invoices: Invoice[];
+}
+
+/** Loads the action's order with its lines and invoices and locks the order row until the transaction ends. */
+export async function lockOrder(em: EntityManager, orderId: string): Promise<LockedOrder> {
   const order = await em.findOne(Order, orderId, { lockMode: LockMode.PESSIMISTIC_WRITE });
   if (!order) {
     throw new DomainError('ORDER_NOT_FOUND', `Order ${orderId} does not exist (its placement was rejected or never made).`);
   }
   await em.populate(order, ['lines']);
-  return order;
+  return { order, invoices: await em.find(Invoice, { orderId }) };
 }
 
 /** Brings each reservation of the order to what its line still has to ship. */
@@ -28,17 +35,16 @@ export async function syncReservations(em: EntityManager, order: Order): Promise
 
 /**
  * Records an applied action in the order's history (with what it sets off after commit) and recomputes the
- * status from lines and invoices.
+ * status from lines and invoices. Touches no database: it runs last, while a document number may hold its
+ * sequence's lock, and everything is written by the flush at commit.
  */
-export async function recordApplied(
+export function recordApplied(
   { em, action, now, followUp }: ActionContext,
-  order: Order,
+  { order, invoices }: LockedOrder,
   data: Record<string, unknown> = {},
-): Promise<void> {
+): void {
   const cause = { actor: action.actorName, actionId: action.id, at: now, followUp };
   appendEvent(em, { orderId: order.id, type: action.type, actor: action.actorName, actionId: action.id, data, at: now }, followUp);
   order.updatedAt = now;
-  await em.flush(); // invoices this action created or changed count for the status
-  const invoices = await em.find(Invoice, { orderId: order.id });
   refreshStatus(em, order, invoices.map((invoice) => invoice.state), cause);
 }

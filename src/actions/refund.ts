@@ -33,7 +33,8 @@ export const createRefund = defineAction({
   schema: CreateRefundBody,
   async handle(ctx, input) {
     const { em, action, config, now, followUp } = ctx;
-    const order = await lockOrder(em, action.orderId);
+    const locked = await lockOrder(em, action.orderId);
+    const { order } = locked;
     const money = await readOrderMoney(em, order.id);
     const shipments = await readShipmentHistory(em, order.id);
     const lines = order.lines
@@ -56,6 +57,21 @@ export const createRefund = defineAction({
       { days: config.refundWindowDays, now },
     );
 
+    for (const item of plan.items) {
+      item.line.entity.qtyRefunded += item.qty;
+      if (!item.returnToStock) continue;
+      for (const { source, qty } of item.fromShipped) {
+        // Only stock-managed SKUs have stock to return to.
+        await em.execute(
+          `insert into stock (sku, source_code, on_hand)
+           select ?, ?, ? where exists (select 1 from inventory_items where sku = ?)
+           on conflict (sku, source_code) do update set on_hand = stock.on_hand + excluded.on_hand`,
+          [item.line.sku, source, qty, item.line.sku],
+        );
+      }
+    }
+    await syncReservations(em, order);
+    // The number is taken last: its sequence stays locked until commit (gapless numbers, SPEC §2).
     const refund = em.create(Refund, {
       id: uuidv7(),
       orderId: order.id,
@@ -74,23 +90,10 @@ export const createRefund = defineAction({
       createdAt: now,
       updatedAt: now,
     });
-    for (const item of plan.items) {
-      const { line, ...fields } = item;
+    for (const { line, ...fields } of plan.items) {
       em.create(RefundItem, { refundId: refund.id, lineId: line.id, ...fields });
-      line.entity.qtyRefunded += item.qty;
-      if (!item.returnToStock) continue;
-      for (const { source, qty } of item.fromShipped) {
-        // Only stock-managed SKUs have stock to return to.
-        await em.execute(
-          `insert into stock (sku, source_code, on_hand)
-           select ?, ?, ? where exists (select 1 from inventory_items where sku = ?)
-           on conflict (sku, source_code) do update set on_hand = stock.on_hand + excluded.on_hand`,
-          [line.sku, source, qty, line.sku],
-        );
-      }
     }
-    await syncReservations(em, order);
-    await recordApplied(ctx, order, {
+    recordApplied(ctx, locked, {
       refundId: refund.id,
       number: refund.number,
       grandTotal: refund.grandTotal,

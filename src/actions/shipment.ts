@@ -22,7 +22,8 @@ export const createShipment = defineAction({
   schema: CreateShipmentBody,
   async handle(ctx, input) {
     const { em, action, config, now } = ctx;
-    const order = await lockOrder(em, action.orderId);
+    const locked = await lockOrder(em, action.orderId);
+    const { order } = locked;
     const lines = order.lines.getItems();
     const source = await em.findOne(InventorySource, { code: input.source });
     const skus = [...new Set(lines.filter((line) => line.stockable).map((line) => line.sku))].sort();
@@ -36,6 +37,18 @@ export const createShipment = defineAction({
       onHand,
     });
 
+    for (const { line, qty } of plan) {
+      line.qtyShipped += qty;
+      if (onHand.has(line.sku)) {
+        await em.execute('update stock set on_hand = on_hand - ? where sku = ? and source_code = ?', [
+          qty,
+          line.sku,
+          input.source,
+        ]);
+      }
+    }
+    await syncReservations(em, order);
+    // The number is taken last: its sequence stays locked until commit (gapless numbers, SPEC §2).
     const shipment = em.create(Shipment, {
       id: uuidv7(),
       orderId: order.id,
@@ -49,19 +62,8 @@ export const createShipment = defineAction({
       createdAt: now,
       updatedAt: now,
     });
-    for (const { line, qty } of plan) {
-      em.create(ShipmentItem, { shipmentId: shipment.id, lineId: line.id, qty });
-      line.qtyShipped += qty;
-      if (onHand.has(line.sku)) {
-        await em.execute('update stock set on_hand = on_hand - ? where sku = ? and source_code = ?', [
-          qty,
-          line.sku,
-          input.source,
-        ]);
-      }
-    }
-    await syncReservations(em, order);
-    await recordApplied(ctx, order, {
+    for (const { line, qty } of plan) em.create(ShipmentItem, { shipmentId: shipment.id, lineId: line.id, qty });
+    recordApplied(ctx, locked, {
       shipmentId: shipment.id,
       number: shipment.number,
       source: input.source,
@@ -83,12 +85,13 @@ export const deliverShipment = defineAction({
   schema: Strict({ ...DeliverShipmentBody.properties, shipmentId: Uuid('the shipment delivered') }),
   async handle(ctx, input) {
     const { em, action, now } = ctx;
-    const order = await lockOrder(em, action.orderId);
+    const locked = await lockOrder(em, action.orderId);
+    const { order } = locked;
     // The API took the order id from the shipment, so the shipment is this order's.
     const shipment = await em.findOneOrFail(Shipment, { id: input.shipmentId, orderId: order.id });
     const at = deliveryTime(shipment, input.deliveredAt === undefined ? undefined : new Date(input.deliveredAt), now);
     Object.assign(shipment, { state: 'delivered', deliveredAt: at, updatedAt: now });
-    await recordApplied(ctx, order, {
+    recordApplied(ctx, locked, {
       shipmentId: shipment.id,
       number: shipment.number,
       deliveredAt: at.toISOString(),
