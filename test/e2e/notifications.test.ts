@@ -80,11 +80,12 @@ async function settledEmailJobs(h: Harness, orderId: string, timeoutMs = 20_000)
       );
       const jobs: EmailJob[] = [];
       for (const row of rows) {
-        const job = await h.runtime.queues.get('notifications').getJob(row.id);
-        if (!job) return null;
-        const state = await job.getState();
+        const queue = h.runtime.queues.get('notifications');
+        const state = await queue.getJobState(row.id);
         if (state !== 'completed' && state !== 'failed') return null;
-        jobs.push({ outboxId: row.id, kind: row.payload.kind, state, returnvalue: job.returnvalue });
+        // Read the job after it settled: a copy read while it ran has no return value yet.
+        const job = await queue.getJob(row.id);
+        jobs.push({ outboxId: row.id, kind: row.payload.kind, state, returnvalue: job!.returnvalue });
       }
       return jobs.sort((a, b) => a.kind.localeCompare(b.kind));
     },
@@ -274,9 +275,9 @@ describe('e-mail over SMTP', () => {
     const jobId = `dup-${randomUUID()}`;
     await queue.add('email.send', { ...outbox!.payload }, { jobId });
     const duplicate = await eventually('the duplicate job to finish', async () => {
-      const job = await queue.getJob(jobId);
-      const state = await job?.getState();
-      return state === 'completed' || state === 'failed' ? { state, returnvalue: job!.returnvalue } : null;
+      const state = await queue.getJobState(jobId);
+      if (state !== 'completed' && state !== 'failed') return null;
+      return { state, returnvalue: (await queue.getJob(jobId))!.returnvalue }; // read once settled
     });
     expect(duplicate).toEqual({ state: 'completed', returnvalue: 'sent-before' });
 
