@@ -20,7 +20,12 @@ import { PrivateRedis } from '../test/support/redis-server.js';
 import { freePort } from '../test/support/ports.js';
 
 const { values: args } = parseArgs({
-  options: { orders: { type: 'string', default: '5000' }, seconds: { type: 'string', default: '10' } },
+  options: {
+    orders: { type: 'string', default: '5000' },
+    seconds: { type: 'string', default: '10' },
+    // Writes V8 CPU profiles of the API and worker processes of the lifecycle runs to bench/results/profiles.
+    profile: { type: 'boolean', default: false },
+  },
 });
 const ORDERS = Number(args.orders);
 const SECONDS = Number(args.seconds);
@@ -39,8 +44,13 @@ function progress(label: string, done: number, total: number): void {
 }
 
 /** Starts a process and waits until `ready` answers (a line on stdout, or an HTTP URL answering 200). */
-async function spawnNode(script: string, env: NodeJS.ProcessEnv, ready: { line: string } | { url: string }): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+async function spawnNode(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  ready: { line: string } | { url: string },
+  nodeArgs: string[] = [],
+): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   let exited = false;
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -151,6 +161,7 @@ const machine = {
 console.log('machine', machine);
 
 const results: Record<string, number | string> = {};
+const profiling = args.profile ? ['--cpu-prof', '--cpu-prof-dir=bench/results/profiles'] : [];
 const orderflowEnv = {
   NODE_ENV: 'production',
   DATABASE_URL: databaseUrl,
@@ -244,11 +255,14 @@ try {
       sequences cascade`);
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const api = await spawnNode('src/start-api.ts', { ...orderflowEnv, PORT: String(port) }, { url: `${base}/health/ready` });
+    const api = await spawnNode('src/start-api.ts', { ...orderflowEnv, PORT: String(port) }, { url: `${base}/health/ready` }, profiling);
     const metricsPort = await freePort();
-    const workers = await spawnNode('workers/all.ts', { ...orderflowEnv, METRICS_PORT: String(metricsPort) }, {
-      url: `http://127.0.0.1:${metricsPort}/metrics`,
-    });
+    const workers = await spawnNode(
+      'workers/all.ts',
+      { ...orderflowEnv, METRICS_PORT: String(metricsPort) },
+      { url: `http://127.0.0.1:${metricsPort}/metrics` },
+      profiling,
+    );
     await post(base, '/v1/orders', {}); // warm-up of the route (answers 400)
     await fetch(`${base}/v1/inventory/sources/main`, {
       method: 'PUT',
