@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderBody, singleLineOrder } from '../support/fixtures.js';
 import { newKey, startHarness, type Harness } from '../support/harness.js';
 import { eventually } from '../support/wait.js';
+import { checkInvariants } from '../support/invariants.js';
 
 /**
  * SPEC §3.4–3.6 through HTTP: every rejection of invoices, payments, shipments, deliveries and refunds answers 422
@@ -736,4 +737,8 @@ describe('refunds', () => {
       }),
     ]);
   });
+});
+
+it('leaves a database that keeps every invariant', async () => {
+  expect(await checkInvariants(h.sql)).toEqual([]);
 });

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderBody } from '../support/fixtures.js';
 import { newKey, startHarness, type Harness } from '../support/harness.js';
 import { eventually } from '../support/wait.js';
+import { checkInvariants } from '../support/invariants.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -175,6 +176,7 @@ describe('the life of an order', () => {
     ]);
     expect(history.filter((t: string) => t === 'refund.payment')).toHaveLength(3);
     expect(history.filter((t: string) => t === 'email.logged')).toHaveLength(expectedEmails.length);
+    expect(await checkInvariants(h.sql)).toEqual([]);
     expect(history.filter((t: string) => t === 'action.rejected')).toHaveLength(5);
   });
 });

@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderBody, singleLineOrder } from '../support/fixtures.js';
 import { newKey, startHarness, type Harness } from '../support/harness.js';
+import { checkInvariants } from '../support/invariants.js';
 
 /** SPEC §3.7 and §4: cancel, hold, unhold, comments, history, and the per-order order of actions. */
 let h: Harness;
@@ -373,4 +374,8 @@ describe('actions on an order whose placement was rejected', () => {
     problem(await h.get(`/v1/orders/${orderId}/history`), 404, 'NOT_FOUND');
     expect(await h.sql('select type from actions where order_id = ?', [orderId])).toEqual([{ type: 'order.place' }]);
   });
+});
+
+it('leaves a database that keeps every invariant', async () => {
+  expect(await checkInvariants(h.sql)).toEqual([]);
 });

@@ -2,6 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderBody, singleLineOrder } from '../support/fixtures.js';
 import { newKey, startHarness, type Harness } from '../support/harness.js';
+import { checkInvariants } from '../support/invariants.js';
 
 /**
  * SPEC §3.2 through HTTP: the order status after every step, for a fresh one-line order of 2 units per row
@@ -195,4 +196,8 @@ describe('order status after each step (SPEC §3.2), a stockable line of 2', () 
     expect(res.json()).toMatchObject({ code: 'HOLD_NOT_ALLOWED', action: { error: { details: { status: 'completed' } } } });
     expect(await statusOf(orderId)).toBe('completed');
   });
+});
+
+it('leaves a database that keeps every invariant', async () => {
+  expect(await checkInvariants(h.sql)).toEqual([]);
 });

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { singleLineOrder } from '../support/fixtures.js';
 import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js';
 import { harnessEnv, WorkerProcess } from '../support/processes.js';
+import { checkInvariants } from '../support/invariants.js';
 
 /** Two worker processes: the harness's own, and one more started like on another machine. */
 let h: Harness;
@@ -14,6 +15,10 @@ beforeAll(async () => {
 afterAll(async () => {
   expect(await second.stop()).toBe(0);
   await h.close();
+});
+
+afterEach(async () => {
+  expect(await checkInvariants(h.sql)).toEqual([]);
 });
 
 async function placeAndWait(sku: string, qty: number): Promise<{ orderId: string; itemId: string }> {

@@ -3,6 +3,7 @@ import { singleLineOrder } from '../support/fixtures.js';
 import { newKey, startHarness, type Harness } from '../support/harness.js';
 import { PrivateRedis } from '../support/redis-server.js';
 import { eventually } from '../support/wait.js';
+import { checkInvariants } from '../support/invariants.js';
 
 let redis: PrivateRedis;
 let h: Harness;
@@ -36,4 +37,5 @@ it('accepts orders while Redis is down and applies each exactly once after Redis
   }
   expect(await h.sql('select number from orders order by number')).toEqual([{ number: '100000001' }, { number: '100000002' }]);
   expect(await h.sql('select attempts from actions')).toEqual([{ attempts: 1 }, { attempts: 1 }]);
+  expect(await checkInvariants(h.sql)).toEqual([]);
 });

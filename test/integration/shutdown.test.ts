@@ -3,6 +3,7 @@ import { singleLineOrder } from '../support/fixtures.js';
 import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js';
 import { harnessEnv, WorkerProcess } from '../support/processes.js';
 import { eventually } from '../support/wait.js';
+import { checkInvariants } from '../support/invariants.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -48,4 +49,5 @@ it('SIGTERM during a burst exits 0 within the grace period and loses nothing: an
   expect(orders).toEqual({ n: total, distinct_numbers: total, max: String(100_000_000 + total) });
   const events = await h.sql<{ n: number }>(`select count(*)::int as n from order_events where type = 'order.place'`);
   expect(events).toEqual([{ n: total }]);
+  expect(await checkInvariants(h.sql)).toEqual([]);
 });
