@@ -40,6 +40,36 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
     .send(problemBody(problem.status, problem.code, problem.title, problem.message, extra));
 }
 
+const MAX_DEPTH = 32;
+
+/**
+ * Problems no schema catches in a parsed body: strings PostgreSQL cannot store (NUL characters, unpaired UTF-16
+ * surrogates — valid JSON escapes, but not text) and nesting deeper than any request needs. Walked without
+ * recursion, so a hostile depth cannot exhaust the stack.
+ */
+export function bodyProblems(body: unknown): ProblemField[] {
+  const problems: ProblemField[] = [];
+  const pending: { value: unknown; path: string; depth: number }[] = [{ value: body, path: '', depth: 0 }];
+  while (pending.length > 0) {
+    const { value, path, depth } = pending.pop()!;
+    if (typeof value === 'string') {
+      if (/\u0000|\p{Surrogate}/u.test(value)) {
+        problems.push({ path: path || '/', message: 'contains a NUL character or an unpaired surrogate' });
+      }
+    } else if (value && typeof value === 'object') {
+      if (depth >= MAX_DEPTH) {
+        problems.push({ path: path || '/', message: `is nested deeper than ${MAX_DEPTH} levels` });
+        continue;
+      }
+      for (const [key, item] of Object.entries(value)) {
+        const itemPath = `${path}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+        pending.push({ value: key, path: itemPath, depth }, { value: item, path: itemPath, depth: depth + 1 });
+      }
+    }
+  }
+  return problems;
+}
+
 /** Maps every error to application/problem+json with a stable code: bad input is a 4xx, never a 500. */
 export const errorsPlugin = fp(
   async (app: FastifyInstance) => {
@@ -72,6 +102,12 @@ export const errorsPlugin = fp(
       }
       request.log.error({ err: error }, 'unhandled error');
       return sendProblem(reply, new Problem(500, 'INTERNAL_ERROR', 'Internal error', 'An unexpected error occurred.'));
+    });
+    app.addHook('preValidation', async (request) => {
+      const errors = bodyProblems(request.body);
+      if (errors.length > 0) {
+        throw new Problem(400, 'VALIDATION_FAILED', 'Invalid request', `${errors.length} field(s) are invalid`, { errors });
+      }
     });
     app.setNotFoundHandler((request, reply) =>
       sendProblem(reply, new Problem(404, 'NOT_FOUND', 'Not found', `No route ${request.method} ${request.url}`)),
