@@ -3,24 +3,7 @@ import { DomainError } from '../../src/domain/errors.js';
 import { documentItem, planInvoice, planPayment, type InvoicePlan } from '../../src/domain/invoice.js';
 import type { DocumentLine, RequestedItem } from '../../src/domain/items.js';
 import { orderTotals, type InvoiceState, type ShippingCharge } from '../../src/domain/order.js';
-
-/** A stockable line of 3 units at 1999 with 400 tax and 100 discount, nothing done yet, with fields changed. */
-function line(id: string, fields: Partial<DocumentLine> = {}): DocumentLine {
-  return {
-    id,
-    sku: `SKU-${id.toUpperCase()}`,
-    stockable: true,
-    unitPrice: 1999,
-    taxAmount: 400,
-    discountAmount: 100,
-    qtyOrdered: 3,
-    qtyInvoiced: 0,
-    qtyShipped: 0,
-    qtyRefunded: 0,
-    qtyCanceled: 0,
-    ...fields,
-  };
-}
+import { codeOf, itemValues, pricedLine as line, rejection } from '../support/domain.js';
 
 const SHIPPING: ShippingCharge = { amount: 500, taxAmount: 100, discountAmount: 50 };
 const NO_SHIPPING: ShippingCharge = { amount: 0, taxAmount: 0, discountAmount: 0 };
@@ -37,29 +20,8 @@ function order(lines: DocumentLine[], fields: Partial<InvoiceOrder> = {}): Invoi
   return { number: '100000007', held: false, lines, shipping: SHIPPING, invoiced: false, ...fields };
 }
 
-/** The DomainError `fn` throws; fails the test when it throws nothing or something else. */
-function rejection(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
-
-const codeOf = (fn: () => unknown) => rejection(fn).code;
-
 /** An invoice plan's items as plain numbers, without the line object. */
-const itemsOf = (plan: InvoicePlan<DocumentLine>) =>
-  plan.items.map((i) => ({
-    id: i.line.id,
-    qty: i.qty,
-    unitPrice: i.unitPrice,
-    rowTotal: i.rowTotal,
-    taxAmount: i.taxAmount,
-    discountAmount: i.discountAmount,
-  }));
+const itemsOf = (plan: InvoicePlan<DocumentLine>) => plan.items.map(itemValues);
 
 /** What the handler writes after an invoice: the counters rise, and the order now has an invoice. */
 function applyInvoice(o: InvoiceOrder, plan: InvoicePlan<DocumentLine>): InvoiceOrder {

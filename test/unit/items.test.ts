@@ -1,36 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../../src/domain/errors.js';
 import { assertWithin, requestedUnits, totalUnits, type DocumentLine } from '../../src/domain/items.js';
 import { qtyToInvoice } from '../../src/domain/order.js';
+import { documentLine, rejection } from '../support/domain.js';
 
 /** A stockable line of 4 units at 1000, nothing done yet, with the given fields changed. */
-function line(id: string, fields: Partial<DocumentLine> = {}): DocumentLine {
-  return {
-    id,
-    sku: `SKU-${id.toUpperCase()}`,
-    stockable: true,
-    unitPrice: 1000,
-    taxAmount: 0,
-    discountAmount: 0,
-    qtyOrdered: 4,
-    qtyInvoiced: 0,
-    qtyShipped: 0,
-    qtyRefunded: 0,
-    qtyCanceled: 0,
-    ...fields,
-  };
-}
-
-/** The DomainError `fn` throws; fails the test when it throws nothing or something else. */
-function rejection(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
+const line = (id: string, fields: Partial<DocumentLine> = {}) => documentLine(id, { qtyOrdered: 4, ...fields });
 
 /** The map as [line id, units] pairs, in the map's order. */
 const entries = (units: ReadonlyMap<DocumentLine, number>) => [...units].map(([l, qty]) => [l.id, qty]);

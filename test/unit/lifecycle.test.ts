@@ -2,30 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/domain/errors.js';
 import { assertCanHold, assertCanUnhold, assertNotOnHold, planCancel } from '../../src/domain/lifecycle.js';
 import type { LineCounters, OrderStatus } from '../../src/domain/order.js';
-
-/** A stockable line of 5 units, nothing done yet, with the given counters changed. */
-function line(counters: Partial<LineCounters> = {}): LineCounters {
-  return {
-    stockable: true,
-    qtyOrdered: 5,
-    qtyInvoiced: 0,
-    qtyShipped: 0,
-    qtyRefunded: 0,
-    qtyCanceled: 0,
-    ...counters,
-  };
-}
-
-/** The DomainError `fn` throws; fails the test when it throws nothing or something else. */
-function rejection(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
+import { lineCounters as line, rejection } from '../support/domain.js';
 
 describe('assertNotOnHold', () => {
   it('lets an order that is not held through', () => {

@@ -1,21 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assertSafeAmount, isKnownCurrency, minorUnits, prorate } from '../../src/domain/money.js';
-
-/** mulberry32: a tiny seeded PRNG, so the property tests below are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A whole number from min to max inclusive. */
-const intBetween = (random: () => number, min: number, max: number): number =>
-  min + Math.floor(random() * (max - min + 1));
+import { intBetween, seededRandom } from '../support/domain.js';
 
 /** SPEC §2 written out with BigInt: floor(A*(u+q)/Q) - floor(A*u/Q). */
 function exactShare(amount: number, totalUnits: number, coveredBefore: number, units: number): number {

@@ -12,19 +12,10 @@ import {
   type PricedLine,
   type ShippingCharge,
 } from '../../src/domain/order.js';
+import { lineCounters } from '../support/domain.js';
 
 /** A stockable line of 2 units, nothing done yet, with the given counters changed. */
-function line(counters: Partial<LineCounters> = {}): LineCounters {
-  return {
-    stockable: true,
-    qtyOrdered: 2,
-    qtyInvoiced: 0,
-    qtyShipped: 0,
-    qtyRefunded: 0,
-    qtyCanceled: 0,
-    ...counters,
-  };
-}
+const line = (counters: Partial<LineCounters> = {}) => lineCounters({ qtyOrdered: 2, ...counters });
 
 const status = (
   lines: LineCounters[],

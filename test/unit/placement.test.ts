@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../../src/domain/errors.js';
 import {
   placementInputProblems,
   planPlacement,
   type PlacementInput,
   type PlacementLine,
 } from '../../src/domain/placement.js';
+import { rejection as domainErrorOf } from '../support/domain.js';
 
 const address = { name: 'Ada Lovelace', line1: '1 Main St', city: 'London', postcode: 'N1 1AA', country: 'GB' };
 
@@ -51,17 +51,6 @@ const linesOrder = (items: PlacementLine[]): PlacementInput => ({
 
 const noBackorders = { backorders: false };
 const backorders = { backorders: true };
-
-/** Runs `fn` and returns the DomainError it throws; fails the test when it throws nothing or something else. */
-function domainErrorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DomainError);
-    return error as DomainError;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
 
 describe('planPlacement', () => {
   describe('totals', () => {

@@ -11,29 +11,11 @@ import {
   type ShippedUnits,
 } from '../../src/domain/refund.js';
 import { orderTotals, qtyToInvoice, qtyToRefund, qtyToShip, type InvoiceState, type ShippingCharge } from '../../src/domain/order.js';
+import { codeOf, intBetween, itemValues, refundLine as line, rejection, seededRandom } from '../support/domain.js';
 
 const DAY = 86_400_000;
 const PLACED = new Date('2026-11-01T00:00:00.000Z');
 const day = (n: number, ms = 0) => new Date(PLACED.getTime() + n * DAY + ms);
-
-/** A stockable line of 3 units at 1999 (tax 400, discount 100), all invoiced, none shipped, with fields changed. */
-function line(id: string, fields: Partial<RefundLine> = {}): RefundLine {
-  return {
-    id,
-    sku: `SKU-${id.toUpperCase()}`,
-    stockable: true,
-    unitPrice: 1999,
-    taxAmount: 400,
-    discountAmount: 100,
-    qtyOrdered: 3,
-    qtyInvoiced: 3,
-    qtyShipped: 0,
-    qtyRefunded: 0,
-    qtyCanceled: 0,
-    shipped: [],
-    ...fields,
-  };
-}
 
 /** An order placed on PLACED with plenty of money received and shipping 500 (tax 100, discount 50) invoiced. */
 function order(lines: RefundLine[], fields: Partial<RefundOrder<RefundLine>> = {}): RefundOrder<RefundLine> {
@@ -68,28 +50,10 @@ function request(items: Item[] = [], fields: Partial<RefundRequest> = {}): Refun
 /** Default window: 30 days, one day after placement. */
 const WINDOW = { days: 30, now: day(1) };
 
-/** The DomainError `fn` throws; fails the test when it throws nothing or something else. */
-function rejection(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
-
-const codeOf = (fn: () => unknown) => rejection(fn).code;
-
 /** A plan's items as plain values, without the line object. */
 const itemsOf = (plan: RefundPlan<RefundLine>) =>
   plan.items.map((i) => ({
-    id: i.line.id,
-    qty: i.qty,
-    unitPrice: i.unitPrice,
-    rowTotal: i.rowTotal,
-    taxAmount: i.taxAmount,
-    discountAmount: i.discountAmount,
+    ...itemValues(i),
     returnToStock: i.returnToStock,
     fromUnshipped: i.fromUnshipped,
     fromShipped: i.fromShipped,
@@ -807,21 +771,6 @@ describe('refundWindowEndsAt', () => {
 // Property: random orders, random partial invoices (paid or pending, partly paid), random shipments, then random
 // partial refunds. Refunds never give back more than was paid, and proration always sums exactly.
 
-/** mulberry32: a tiny seeded PRNG, so the properties below are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const intBetween = (random: () => number, min: number, max: number): number =>
-  min + Math.floor(random() * (max - min + 1));
-
 interface SimInvoice {
   state: InvoiceState;
   grandTotal: number;
@@ -893,7 +842,7 @@ describe('property: refunds never exceed what was paid; proration is exact', () 
           for (let p = intBetween(random, 0, 2); p > 0 && invoice.state !== 'paid'; p--) {
             const due = invoice.grandTotal - invoice.paidAmount;
             if (random() < 0.2) {
-              expect(rejectionCode(() => planPayment({ number: 'I', ...invoice }, due + 1))).toBe('PAYMENT_EXCEEDS_DUE');
+              expect(codeOf(() => planPayment({ number: 'I', ...invoice }, due + 1))).toBe('PAYMENT_EXCEEDS_DUE');
             }
             const result = planPayment({ number: 'I', ...invoice }, intBetween(random, 1, Math.max(1, due)));
             invoice.paidAmount = result.paidAmount;
@@ -1055,7 +1004,3 @@ describe('property: refunds never exceed what was paid; proration is exact', () 
     expect(fullyRefunded).toBeGreaterThan(250);
   });
 });
-
-function rejectionCode(fn: () => unknown): RejectionCode {
-  return rejection(fn).code;
-}

@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../../src/domain/errors.js';
 import { planReminder, reminderDue, type ReminderPolicy } from '../../src/domain/invoice.js';
+import { rejection as domainErrorOf } from '../support/domain.js';
 
 const DAY = 86_400_000;
 const policy: ReminderPolicy = { intervalDays: 3, max: 3 };
 const dueAt = new Date('2025-03-01T00:00:00.000Z');
 const at = (ms: number) => new Date(dueAt.getTime() + ms);
-
-/** Runs fn and returns its DomainError; fails the test when it throws nothing or something else. */
-function domainErrorOf(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(DomainError);
-    return error as DomainError;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
 
 describe('reminderDue', () => {
   it('is null for a paid invoice, even long past its due date', () => {

@@ -1,25 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../../src/domain/errors.js';
 import type { DocumentLine, RequestedItem } from '../../src/domain/items.js';
 import { deliveryTime, planShipment } from '../../src/domain/shipment.js';
-
-/** A stockable line of 3 units, nothing done yet, with the given fields changed. */
-function line(id: string, fields: Partial<DocumentLine> = {}): DocumentLine {
-  return {
-    id,
-    sku: `SKU-${id.toUpperCase()}`,
-    stockable: true,
-    unitPrice: 1000,
-    taxAmount: 0,
-    discountAmount: 0,
-    qtyOrdered: 3,
-    qtyInvoiced: 0,
-    qtyShipped: 0,
-    qtyRefunded: 0,
-    qtyCanceled: 0,
-    ...fields,
-  };
-}
+import { codeOf, documentLine as line, rejection } from '../support/domain.js';
 
 const order = (lines: DocumentLine[], held = false) => ({ number: '100000042', held, lines });
 
@@ -36,19 +18,6 @@ const source = (onHand: Record<string, number> = {}, fields: Partial<Source> = {
   onHand: new Map(Object.entries(onHand)),
   ...fields,
 });
-
-/** The DomainError `fn` throws; fails the test when it throws nothing or something else. */
-function rejection(fn: () => unknown): DomainError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof DomainError) return error;
-    throw error;
-  }
-  throw new Error('expected a DomainError, nothing was thrown');
-}
-
-const codeOf = (fn: () => unknown) => rejection(fn).code;
 
 const ship = (lines: DocumentLine[], items: RequestedItem[] | undefined, src: Source = source()) =>
   planShipment(order(lines), items, src).map((p) => [p.line.id, p.qty]);
