@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { assertCanHold, assertCanUnhold, planCancel } from '../domain/lifecycle.js';
+import type { Order } from '../db/entities.js';
 import { defineAction } from './definition.js';
 import { lockOrder, recordApplied, syncReservations } from './order-state.js';
 import { Reason, Strict, Text } from './schemas.js';
@@ -28,35 +29,23 @@ export const cancelOrder = defineAction({
   },
 });
 
-export const holdOrder = defineAction({
-  type: 'order.hold',
-  queue: 'orders',
-  schema: ReasonBody,
-  async handle(ctx, input) {
-    const { em, action } = ctx;
-    const locked = await lockOrder(em, action.orderId);
-    const { order } = locked;
-    assertCanHold(order);
-    order.held = true;
-    recordApplied(ctx, locked, { reason: input.reason ?? null });
-    return { orderId: order.id };
-  },
-});
+/** Hold and unhold differ only in their guard and the flag they set. */
+const holdAction = (type: 'order.hold' | 'order.unhold', held: boolean, guard: (order: Order) => void) =>
+  defineAction({
+    type,
+    queue: 'orders',
+    schema: ReasonBody,
+    async handle(ctx, input) {
+      const locked = await lockOrder(ctx.em, ctx.action.orderId);
+      guard(locked.order);
+      locked.order.held = held;
+      recordApplied(ctx, locked, { reason: input.reason ?? null });
+      return { orderId: locked.order.id };
+    },
+  });
 
-export const unholdOrder = defineAction({
-  type: 'order.unhold',
-  queue: 'orders',
-  schema: ReasonBody,
-  async handle(ctx, input) {
-    const { em, action } = ctx;
-    const locked = await lockOrder(em, action.orderId);
-    const { order } = locked;
-    assertCanUnhold(order);
-    order.held = false;
-    recordApplied(ctx, locked, { reason: input.reason ?? null });
-    return { orderId: order.id };
-  },
-});
+export const holdOrder = holdAction('order.hold', true, assertCanHold);
+export const unholdOrder = holdAction('order.unhold', false, assertCanUnhold);
 
 export const CommentBody = Strict({
   comment: Text(5000, 'the comment, 1 to 5000 characters'),
