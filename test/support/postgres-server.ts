@@ -1,10 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
 
-const BIN = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+/** PG_BIN, else the newest Debian install under /usr/lib/postgresql. */
+const BIN =
+  process.env.PG_BIN ??
+  join(
+    '/usr/lib/postgresql',
+    readdirSync('/usr/lib/postgresql', { withFileTypes: true })
+      .filter((entry) => entry.isDirectory() && /^\d+$/.test(entry.name))
+      .map((entry) => entry.name)
+      .sort((a, b) => Number(b) - Number(a))[0] ?? '15',
+    'bin',
+  );
 
 /** Runs a PostgreSQL tool as the postgres user when we are root (initdb refuses root). */
 function run(tool: string, args: string[]): string {
