@@ -1,7 +1,7 @@
 import { UnrecoverableError, type Job } from 'bullmq';
 import type { EmailKind } from '../config/config.js';
 import { EMAIL_KINDS } from '../config/config.js';
-import { createMailer, markEmailFailed, sendEmail, type Mailer } from '../src/effects/email.js';
+import { createMailer, markEmailFailed, sendEmail } from '../src/effects/email.js';
 import { paymentProvider } from '../src/effects/payment-provider.js';
 import { ensurePdf } from '../src/effects/pdf.js';
 import { markRefundPaymentFailed, payRefund, REFUND_PAYMENT_JOB } from '../src/effects/refund-payment.js';
@@ -46,7 +46,9 @@ function publishedEvent(data: Data): PublishedEvent {
   };
 }
 
-export function createEffects(runtime: Runtime, mailer: Mailer = createMailer(runtime.config, runtime.log)): Map<string, Effect> {
+/** The configured effects: SMTP (or logging) for e-mail, the configured payment provider. */
+export function createEffects(runtime: Runtime): Map<string, Effect> {
+  const mailer = createMailer(runtime.config, runtime.log);
   const provider = paymentProvider(runtime.config);
   const { webhooks } = runtime.config;
   return new Map<string, Effect>([

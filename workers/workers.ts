@@ -150,14 +150,11 @@ export interface Workers {
 
 /**
  * Starts a worker on each named queue; with `maintenance`, schedules the relay and the overdue scan and sweeps
- * once at start-up. `effects` defaults to the configured ones (SMTP, payment provider).
+ * once at start-up.
  */
-export async function startWorkers(
-  runtime: Runtime,
-  queueNames: readonly QueueName[],
-  effects: Map<string, Effect> = createEffects(runtime),
-): Promise<Workers> {
+export async function startWorkers(runtime: Runtime, queueNames: readonly QueueName[]): Promise<Workers> {
   const { config } = runtime;
+  const effects = createEffects(runtime);
   const connection = workerConnection(config.redisUrl);
   connection.on('error', (error) => runtime.log.warn({ err: error }, 'worker redis connection error'));
   const workers = queueNames.map((name) => {

@@ -60,7 +60,9 @@ export class Queues {
     const byQueue = new Map<QueueName, EnqueuedAction[]>();
     for (const action of actions) {
       const name = this.queueOf(action.type);
-      byQueue.set(name, [...(byQueue.get(name) ?? []), action]);
+      const group = byQueue.get(name) ?? [];
+      group.push(action);
+      byQueue.set(name, group);
     }
     await Promise.all(
       [...byQueue].map(([name, group]) =>

@@ -4,6 +4,7 @@ import { orderBody, singleLineOrder } from '../support/fixtures.js';
 import { newKey, startHarness, type Harness } from '../support/harness.js';
 import { eventually } from '../support/wait.js';
 import { checkInvariants } from '../support/invariants.js';
+import type { HistoryEvent } from '../support/http.js';
 
 /**
  * SPEC §3.4–3.6 through HTTP: every rejection of invoices, payments, shipments, deliveries and refunds answers 422
@@ -39,14 +40,6 @@ interface OrderView {
   totals: Record<string, number>;
   refundWindowEndsAt: string | null;
 }
-interface Event {
-  id: number;
-  type: string;
-  actor: string;
-  actionId: string | null;
-  data: Record<string, unknown>;
-}
-
 async function stocked(sku: string, sources: Record<string, number>): Promise<void> {
   expect((await h.put(`/v1/inventory/items/${sku}`, { sources })).statusCode).toBe(200);
 }
@@ -67,10 +60,10 @@ const getOrder = async (orderId: string): Promise<OrderView> => {
  * The entries the actions themselves wrote. Work after commit (e-mails, webhook deliveries, refund payments) lands
  * in the history asynchronously; test/e2e/notifications.test.ts looks at those.
  */
-const history = async (orderId: string): Promise<Event[]> => {
+const history = async (orderId: string): Promise<HistoryEvent[]> => {
   const res = await h.get(`/v1/orders/${orderId}/history`);
   expect(res.statusCode).toBe(200);
-  return (res.json().items as Event[]).filter((e) => !/^(email|webhook)\./.test(e.type) && e.type !== 'refund.payment');
+  return (res.json().items as HistoryEvent[]).filter((e) => !/^(email|webhook)\./.test(e.type) && e.type !== 'refund.payment');
 };
 
 /** Places an order through the API and waits until it is applied. */
@@ -727,7 +720,7 @@ describe('refunds', () => {
       return view.paymentStatus === 'succeeded' ? view : null;
     });
     expect(paid).toMatchObject({ id: memo.id, grandTotal: 1000, paymentStatus: 'succeeded' });
-    const events = ((await h.get(`/v1/orders/${order.id}/history`)).json().items as Event[]).filter(
+    const events = ((await h.get(`/v1/orders/${order.id}/history`)).json().items as HistoryEvent[]).filter(
       (e) => e.type === 'refund.payment',
     );
     expect(events).toEqual([

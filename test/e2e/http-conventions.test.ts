@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createTestDatabase, databaseUrl, dropDatabase, SERVER_URL } from '../support/databases.js';
 import { orderBody, singleLineOrder } from '../support/fixtures.js';
 import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js';
+import { problem, type ProblemBody } from '../support/http.js';
 
 /**
  * SPEC §4: authentication, problem+json errors, validation, idempotency, Prefer: wait, listing.
@@ -31,27 +32,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([h?.close(), strict?.close(), idle?.close()]);
 });
-
-interface ProblemBody {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  errors?: { path: string; message: string }[];
-  [key: string]: unknown;
-}
-
-/** Checks the problem+json envelope and returns the body. */
-function problem(res: LightMyRequestResponse, status: number, code: string): ProblemBody {
-  expect(res.statusCode).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json<ProblemBody>();
-  expect(body).toMatchObject({ type: `urn:orderflow:problem:${code}`, status, code });
-  expect(typeof body.title).toBe('string');
-  expect(typeof body.detail).toBe('string');
-  return body;
-}
 
 /** The distinct offending paths of a 400 VALIDATION_FAILED, sorted. */
 function invalidPaths(res: LightMyRequestResponse): string[] {

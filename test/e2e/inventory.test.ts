@@ -1,7 +1,7 @@
-import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { singleLineOrder } from '../support/fixtures.js';
 import { newKey, startHarness, type Harness } from '../support/harness.js';
+import { problem } from '../support/http.js';
 
 /** SPEC §3.3 stock and §4 inventory routes: sources, per-source on hand, reserved and salable quantities. */
 let h: Harness;
@@ -16,14 +16,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([h?.close(), backorders?.close()]);
 });
-
-function problem(res: LightMyRequestResponse, status: number, code: string) {
-  expect(res.statusCode).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json();
-  expect(body).toMatchObject({ type: `urn:orderflow:problem:${code}`, status, code });
-  return body;
-}
 
 const stock = async (harness: Harness, sku: string) => (await harness.get(`/v1/inventory/items/${sku}`)).json();
 
@@ -53,9 +45,9 @@ describe('inventory sources', () => {
 
   it('refuses a bad source code or body with 400 and writes nothing', async () => {
     const badCode = await h.put('/v1/inventory/sources/Bad%20Code', { name: 'x' });
-    expect(problem(badCode, 400, 'VALIDATION_FAILED').errors.map((e: { path: string }) => e.path)).toEqual(['/params/code']);
+    expect(problem(badCode, 400, 'VALIDATION_FAILED').errors!.map((e: { path: string }) => e.path)).toEqual(['/params/code']);
     const badBody = await h.put('/v1/inventory/sources/west', { name: 'West', active: 'yes', phone: '1' });
-    const paths = problem(badBody, 400, 'VALIDATION_FAILED').errors.map((e: { path: string }) => e.path);
+    const paths = problem(badBody, 400, 'VALIDATION_FAILED').errors!.map((e: { path: string }) => e.path);
     expect([...new Set(paths)].sort()).toEqual(['/active', '/phone']);
     expect(await h.sql('select code from inventory_sources where code = ?', ['west'])).toEqual([]);
   });
@@ -77,7 +69,7 @@ describe('inventory items', () => {
 
   it('refuses a negative or fractional on-hand quantity with every path', async () => {
     const res = await h.put('/v1/inventory/items/BAD-QTY', { sources: { main: -1, north: 1.5 } });
-    const paths = problem(res, 400, 'VALIDATION_FAILED').errors.map((e: { path: string }) => e.path);
+    const paths = problem(res, 400, 'VALIDATION_FAILED').errors!.map((e: { path: string }) => e.path);
     expect([...new Set(paths)].sort()).toEqual(['/sources/main', '/sources/north']);
     expect(await h.sql('select sku from inventory_items where sku = ?', ['BAD-QTY'])).toEqual([]);
   });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderBody, singleLineOrder } from '../support/fixtures.js';
 import { newKey, startHarness, type Harness } from '../support/harness.js';
 import { checkInvariants } from '../support/invariants.js';
+import { problem, type HistoryEvent } from '../support/http.js';
 
 /** SPEC §3.7 and §4: cancel, hold, unhold, comments, history, and the per-order order of actions. */
 let h: Harness;
@@ -16,25 +17,8 @@ beforeAll(async () => {
 });
 afterAll(() => h?.close());
 
-interface Event {
-  id: number;
-  type: string;
-  actor: string;
-  actionId: string | null;
-  data: Record<string, unknown>;
-  createdAt: string;
-}
-
-function problem(res: LightMyRequestResponse, status: number, code: string) {
-  expect(res.statusCode).toBe(status);
-  expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
-  const body = res.json();
-  expect(body).toMatchObject({ type: `urn:orderflow:problem:${code}`, status, code });
-  return body;
-}
-
 const invalidPaths = (res: LightMyRequestResponse) =>
-  [...new Set(problem(res, 400, 'VALIDATION_FAILED').errors.map((e: { path: string }) => e.path))].sort();
+  [...new Set(problem(res, 400, 'VALIDATION_FAILED').errors!.map((e: { path: string }) => e.path))].sort();
 
 /** The §4.1 order, its stockable line under `sku`; placed and applied. */
 async function placed(sku = 'TSHIRT-M'): Promise<string> {
@@ -70,12 +54,12 @@ const order = async (orderId: string) => (await h.get(`/v1/orders/${orderId}`)).
  * The entries the actions themselves wrote. Work after commit (e-mails, webhook deliveries, refund payments) lands
  * in the history asynchronously; test/e2e/notifications.test.ts looks at those.
  */
-const history = async (orderId: string): Promise<Event[]> => {
+const history = async (orderId: string): Promise<HistoryEvent[]> => {
   const res = await h.get(`/v1/orders/${orderId}/history`);
   expect(res.statusCode).toBe(200);
-  return (res.json().items as Event[]).filter((e) => !/^(email|webhook)\./.test(e.type) && e.type !== 'refund.payment');
+  return (res.json().items as HistoryEvent[]).filter((e) => !/^(email|webhook)\./.test(e.type) && e.type !== 'refund.payment');
 };
-const types = (events: Event[]) => events.map((e) => e.type);
+const types = (events: HistoryEvent[]) => events.map((e) => e.type);
 
 describe('cancel', () => {
   it('cancels every line with a storefront key, releases the reservation and records the history', async () => {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderBody, singleLineOrder } from '../support/fixtures.js';
 import { newKey, startHarness, type Harness } from '../support/harness.js';
 import { checkInvariants } from '../support/invariants.js';
+import type { HistoryEvent } from '../support/http.js';
 
 /**
  * SPEC §3.2 through HTTP: the order status after every step, for a fresh one-line order of 2 units per row
@@ -81,12 +82,6 @@ const statusOf = async (orderId: string): Promise<string> => {
   return res.json().status;
 };
 
-interface Event {
-  type: string;
-  actionId: string | null;
-  data: Record<string, unknown>;
-}
-
 /**
  * Places a fresh order, applies the steps one by one and checks the status after placement and after each step;
  * then checks that the history holds exactly one `status.changed` {from, to} per change, from the action that
@@ -124,7 +119,7 @@ async function run(steps: Step[], statuses: string[], options: { stockable?: boo
 
   const res = await h.get(`/v1/orders/${orderId}/history`);
   expect(res.statusCode).toBe(200);
-  const changes = (res.json().items as Event[])
+  const changes = (res.json().items as HistoryEvent[])
     .filter((e) => e.type === 'status.changed')
     .map((e) => ({ actionId: e.actionId, data: e.data }));
   expect(changes).toEqual(expectedChanges);
