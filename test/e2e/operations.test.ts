@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { singleLineOrder } from '../support/fixtures.js';
@@ -144,14 +145,17 @@ describe('rate limiting', () => {
   it('answers 429 RATE_LIMITED with Retry-After past the limit, per key', async () => {
     const limited = await startHarness({ workers: false, env: { RATE_LIMIT_PER_MINUTE: '3' } });
     try {
+      const action = `/v1/actions/${randomUUID()}`;
       const statuses = [];
-      for (let i = 0; i < 4; i++) statuses.push((await limited.get('/health/live', { key: 'storefront' })).statusCode);
-      expect(statuses).toEqual([200, 200, 200, 429]);
-      const refused = await limited.get('/health/live', { key: 'storefront' });
+      for (let i = 0; i < 4; i++) statuses.push((await limited.get(action, { key: 'storefront' })).statusCode);
+      expect(statuses).toEqual([404, 404, 404, 429]);
+      const refused = await limited.get(action, { key: 'storefront' });
       expect(refused.headers['content-type']).toContain('application/problem+json');
       expect(refused.json().code).toBe('RATE_LIMITED');
       expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-      expect((await limited.get('/health/live', { key: 'admin' })).statusCode).toBe(200);
+      expect((await limited.get(action, { key: 'admin' })).statusCode).toBe(404);
+      // Health probes are never limited: a load balancer must not take a busy API out of service.
+      for (let i = 0; i < 5; i++) expect((await limited.get('/health/live', { key: 'storefront' })).statusCode).toBe(200);
     } finally {
       await limited.close();
     }

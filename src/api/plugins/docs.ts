@@ -64,7 +64,7 @@ export const docsPlugin = fp(
           schema: {
             ...schema,
             response,
-            ...(role ? { security: [{ bearer: [] }], description: `Needs a ${role} or admin key.` } : { security: [] }),
+            ...(role ? { security: [{ bearer: [] }], description: role === 'admin' ? 'Needs an admin key.' : `Needs a ${role} or admin key.` } : { security: [] }),
           },
           url,
         };

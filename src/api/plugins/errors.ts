@@ -93,10 +93,6 @@ export const errorsPlugin = fp(
           }),
         );
       }
-      if (error.statusCode === 401) {
-        // From the board's basic auth; bearer routes answer with their own Problem.
-        return sendProblem(reply, new Problem(401, 'UNAUTHENTICATED', 'Unauthenticated', 'Log in with an admin key name and secret.'));
-      }
       if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
         return sendProblem(reply, new Problem(error.statusCode, 'BAD_REQUEST', 'Bad request', error.message));
       }
