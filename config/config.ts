@@ -40,6 +40,8 @@ export interface Config {
   intakeMaxBacklog: number;
   jobAttempts: number;
   jobBackoffMs: number;
+  /** How long a worker's lock on a job lasts unrenewed: a job of a crashed worker runs again after about this. */
+  jobLockMs: number;
   failedJobRetentionDays: number;
   workerConcurrency: number;
   shutdownGraceMs: number;
@@ -56,6 +58,11 @@ export interface Config {
   reminders: { intervalDays: number; max: number; scanIntervalMs: number };
   webhooks: { timeoutMs: number; attempts: number; backoffMs: number };
   paymentProvider: { kind: 'offline' } | { kind: 'http'; url: string };
+  /**
+   * Test-only fault point (FAULT_KILL_BEFORE_ENQUEUE=n, refused unless NODE_ENV=test): the API process kills itself
+   * on its n-th accepted action, after the commit and before the enqueue, to prove that the relay applies it.
+   */
+  faultKillBeforeEnqueue: number | null;
   numbers: {
     order: SequenceFormat;
     invoice: SequenceFormat;
@@ -162,6 +169,8 @@ export function loadConfig(env: Env = process.env): Config {
   } else if (providerKind !== 'offline') {
     problems.push(`PAYMENT_PROVIDER=${JSON.stringify(providerKind)}: expected offline or http`);
   }
+  const faultPoint = read('FAULT_KILL_BEFORE_ENQUEUE', '');
+  if (faultPoint !== '' && envName !== 'test') problems.push('FAULT_KILL_BEFORE_ENQUEUE: a test-only fault point, refused unless NODE_ENV=test');
   const optional = (name: string) => (read(name, '') === '' ? null : read(name, ''));
   const logoPath = optional('PDF_LOGO_PATH');
   if (logoPath !== null && !readable(logoPath)) problems.push(`PDF_LOGO_PATH=${JSON.stringify(logoPath)}: no readable file there`);
@@ -181,6 +190,7 @@ export function loadConfig(env: Env = process.env): Config {
     intakeMaxBacklog: int('INTAKE_MAX_BACKLOG', 20_000, 1, 10_000_000),
     jobAttempts: int('JOB_ATTEMPTS', 8, 1, 100),
     jobBackoffMs: int('JOB_BACKOFF_MS', 1000, 1, 3_600_000),
+    jobLockMs: int('JOB_LOCK_MS', 30_000, 1000, 600_000),
     failedJobRetentionDays: int('FAILED_JOB_RETENTION_DAYS', 7, 1, 365),
     workerConcurrency: int('WORKER_CONCURRENCY', 8, 1, 256),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
@@ -214,6 +224,7 @@ export function loadConfig(env: Env = process.env): Config {
       backoffMs: int('WEBHOOK_BACKOFF_MS', 10_000, 1, 3_600_000),
     },
     paymentProvider,
+    faultKillBeforeEnqueue: faultPoint === '' || envName !== 'test' ? null : int('FAULT_KILL_BEFORE_ENQUEUE', 1, 1, 1_000_000),
     numbers: {
       order: sequence('ORDER', '', 9, 100_000_001),
       invoice: sequence('INVOICE', 'INV-', 6, 1),

@@ -36,6 +36,9 @@ function redact(url: string): string {
  * Connects to PostgreSQL (creating the database and applying migrations when `prepare` is set) and to Redis.
  * Fails with one clear message naming what is unreachable, where, and how to start it.
  */
+/** Errors of a lost or refused Redis connection. */
+const CONNECTION_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH']);
+
 export async function openRuntime(config: Config, log: Logger, options: { prepare: boolean }): Promise<Runtime> {
   let orm: MikroORM;
   try {
@@ -74,7 +77,10 @@ export async function openRuntime(config: Config, log: Logger, options: { prepar
   }
   redis.on('error', (error) => log.warn({ err: error }, 'redis connection error'));
 
-  const queues = new Queues(redis, config, queueOf);
+  const queues = new Queues(redis, config, queueOf, (error, queue) => {
+    // The connection's own listener above reports an outage once; a queue reports only what is its own.
+    if (!CONNECTION_ERRORS.has((error as NodeJS.ErrnoException).code ?? '')) log.warn({ err: error, queue }, 'queue error');
+  });
   const metrics = createMetrics();
   registerStoreGauges(metrics, {
     async jobCounts() {

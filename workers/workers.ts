@@ -164,9 +164,22 @@ export async function startWorkers(runtime: Runtime, queueNames: readonly QueueN
       connection,
       prefix: config.queuePrefix,
       concurrency: name === 'maintenance' ? 1 : config.workerConcurrency,
+      // A crashed worker's jobs run again once their lock lapses; a job may be cut off that way as often as it may fail.
+      lockDuration: config.jobLockMs,
+      stalledInterval: config.jobLockMs,
+      maxStalledCount: config.jobAttempts,
       autorun: true,
     });
     worker.on('error', (error) => runtime.log.error({ err: error, queue: name }, 'worker error'));
+    worker.on('failed', (job, error) => {
+      // Cut off too often: BullMQ fails the job without running it, so the action must be marked here.
+      if (job?.deferredFailure && isActionType(job.name) && typeof job.data.actionId === 'string') {
+        runtime.metrics.actionsApplied.inc({ type: job.name, outcome: 'failed' });
+        markActionFailed(runtime, job.data.actionId, error).catch((markError: unknown) =>
+          runtime.log.error({ err: markError, jobId: job.id }, 'could not mark the action failed'),
+        );
+      }
+    });
     return worker;
   });
   let closing = false;

@@ -29,6 +29,7 @@ const BACKLOG_TTL_MS = 1000;
  */
 export class Intake {
   private backlog = { count: 0, readAt: 0 };
+  private acceptedCount = 0;
 
   constructor(private readonly runtime: Runtime) {}
 
@@ -64,6 +65,7 @@ export class Intake {
       { reqId: request.requestId, actionId: action.id, orderId: action.orderId, actionType: action.type },
       'action accepted',
     );
+    if (++this.acceptedCount === this.runtime.config.faultKillBeforeEnqueue) process.kill(process.pid, 'SIGKILL');
     await this.enqueue(action, request.orderNumber);
     return action;
   }

@@ -39,10 +39,16 @@ export class Queues {
     connection: Redis,
     config: Config,
     private readonly queueOf: (actionType: string) => QueueName,
+    onError: (error: Error, queue: QueueName) => void,
   ) {
     const defaultJobOptions = jobOptions(config);
     this.queues = new Map(
-      QUEUE_NAMES.map((name) => [name, new Queue(name, { connection, prefix: config.queuePrefix, defaultJobOptions })]),
+      QUEUE_NAMES.map((name) => {
+        const queue = new Queue(name, { connection, prefix: config.queuePrefix, defaultJobOptions });
+        // Without a listener BullMQ prints every error of the shared connection to stderr, once per queue.
+        queue.on('error', (error) => onError(error, name));
+        return [name, queue];
+      }),
     );
   }
 

@@ -1,15 +1,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { singleLineOrder } from '../support/fixtures.js';
 import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js';
-import { harnessEnv, WorkerProcess } from '../support/processes.js';
+import { harnessEnv, OrderflowProcess } from '../support/processes.js';
 import { checkInvariants } from '../support/invariants.js';
 
 /** Two worker processes: the harness's own, and one more started like on another machine. */
 let h: Harness;
-let second: WorkerProcess;
+let second: OrderflowProcess;
 beforeAll(async () => {
   h = await startHarness();
-  second = await WorkerProcess.start(harnessEnv(h.config, `shop:storefront:${KEYS.storefront},ops:admin:${KEYS.admin}`));
+  second = await OrderflowProcess.start('workers/all.ts', harnessEnv(h.config, `shop:storefront:${KEYS.storefront},ops:admin:${KEYS.admin}`));
   await h.put('/v1/inventory/sources/main', { name: 'Main' });
 });
 afterAll(async () => {

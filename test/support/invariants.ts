@@ -56,11 +56,40 @@ const CHECKS: Record<string, string> = {
       and not exists (select 1 from orders o where o.id = a.order_id)`,
 };
 
-export async function checkInvariants(sql: Sql): Promise<string[]> {
+/** Per SKU and source: what is on hand, what left in shipments, and what refunds put back. */
+const STOCK_MOVEMENTS = `
+  select s.sku, s.source_code as source, s.on_hand::int as "onHand",
+    coalesce((select sum(si.qty) from shipment_items si
+              join shipments sh on sh.id = si.shipment_id join order_lines l on l.id = si.line_id
+              where l.sku = s.sku and sh.source_code = s.source_code), 0)::int as shipped,
+    coalesce((select sum((moved->>'qty')::int) from refund_items ri
+              join order_lines l on l.id = ri.line_id cross join jsonb_array_elements(ri.from_shipped) moved
+              where ri.return_to_stock and l.sku = s.sku and moved->>'source' = s.source_code), 0)::int as restocked
+  from stock s`;
+
+/** On hand per SKU and source, as set by the last inventory update before the orders came. */
+export type InitialStock = Record<string, Record<string, number>>;
+
+/**
+ * Every violation found. With `initialStock`, also checks that each listed SKU's stock is its initial stock minus
+ * what shipped plus what refunds returned (valid when the stock was not set again after the orders began).
+ */
+export async function checkInvariants(sql: Sql, options: { initialStock?: InitialStock } = {}): Promise<string[]> {
   const violations: string[] = [];
   for (const [name, query] of Object.entries(CHECKS)) {
     const rows = await sql(query);
     if (rows.length > 0) violations.push(`${name}: ${JSON.stringify(rows.slice(0, 5))}`);
+  }
+  if (options.initialStock) {
+    const rows = await sql<{ sku: string; source: string; onHand: number; shipped: number; restocked: number }>(STOCK_MOVEMENTS);
+    const wrong = Object.entries(options.initialStock).flatMap(([sku, sources]) =>
+      Object.entries(sources).flatMap(([source, initial]) => {
+        const row = rows.find((r) => r.sku === sku && r.source === source);
+        const expected = initial - (row?.shipped ?? 0) + (row?.restocked ?? 0);
+        return row?.onHand === expected ? [] : [{ sku, source, initial, ...row, expected }];
+      }),
+    );
+    if (wrong.length > 0) violations.push(`stock = initial - shipped + restocked: ${JSON.stringify(wrong.slice(0, 5))}`);
   }
   return violations;
 }

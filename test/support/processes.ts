@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import type { Config } from '../../config/config.js';
 
 /** The environment that makes another process join a harness: same database, Redis and queue prefix. */
@@ -18,37 +19,62 @@ export function harnessEnv(config: Config, keys: string): NodeJS.ProcessEnv {
   };
 }
 
-/** A worker process (`tsx workers/all.ts`), as an operator would start one on another machine. */
-export class WorkerProcess {
-  private constructor(private readonly child: ChildProcess) {}
+/** What an operator starts on a machine of its own: `workers/all.ts` (every worker) or `src/start-api.ts`. */
+export type EntryPoint = 'workers/all.ts' | 'src/start-api.ts';
 
-  static async start(env: NodeJS.ProcessEnv): Promise<WorkerProcess> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'workers/all.ts'], {
-      env,
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+/** An orderflow process, started as an operator would, ready once it has logged that it started. */
+export class OrderflowProcess {
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  private constructor(private readonly child: ChildProcess) {
+    this.exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }) as never);
+  }
+
+  /** `logFile`, when given, receives the process's JSON log (appended), for reading after a failed run. */
+  static async start(entry: EntryPoint, env: NodeJS.ProcessEnv, logFile?: string): Promise<OrderflowProcess> {
+    const child = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const started = new OrderflowProcess(child);
     let output = '';
     await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
+      const onData = (chunk: Buffer) => {
         output += chunk.toString();
-        if (output.includes('orderflow started')) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`worker process exited with ${code} before starting: ${output}`)));
+        if (output.includes('orderflow started')) {
+          child.stdout!.off('data', onData);
+          resolve();
+        }
+      };
+      child.stdout!.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`${entry} exited with ${code} before starting: ${output}`)));
     });
-    child.stdout!.resume();
-    return new WorkerProcess(child);
+    if (logFile) {
+      const log = createWriteStream(logFile, { flags: 'a' });
+      log.write(output);
+      child.stdout!.pipe(log);
+    } else {
+      child.stdout!.resume();
+    }
+    return started;
   }
 
   get pid(): number | undefined {
     return this.child.pid;
   }
 
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** SIGTERM, and the exit code once it has stopped. */
   async stop(): Promise<number | null> {
-    if (this.child.exitCode !== null) return this.child.exitCode;
-    const exited = once(this.child, 'exit');
+    if (!this.running) return this.child.exitCode;
     this.child.kill('SIGTERM');
-    const [code] = (await exited) as [number | null];
-    return code;
+    return (await this.exited).code;
+  }
+
+  /** SIGKILL: no shutdown of any kind, as when a machine dies. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill('SIGKILL');
+    await this.exited;
   }
 }

@@ -42,6 +42,7 @@ describe('loadConfig', () => {
         intakeMaxBacklog: 20_000,
         jobAttempts: 8,
         jobBackoffMs: 1000,
+        jobLockMs: 30_000,
         failedJobRetentionDays: 7,
         workerConcurrency: 8,
         shutdownGraceMs: 10_000,
@@ -61,6 +62,7 @@ describe('loadConfig', () => {
         reminders: { intervalDays: 3, max: 3, scanIntervalMs: 900_000 },
         webhooks: { timeoutMs: 10_000, attempts: 14, backoffMs: 10_000 },
         paymentProvider: { kind: 'offline' },
+        faultKillBeforeEnqueue: null,
         numbers: {
           order: { prefix: '', padding: 9, start: 100_000_001 },
           invoice: { prefix: 'INV-', padding: 6, start: 1 },
@@ -116,6 +118,7 @@ describe('loadConfig', () => {
         INTAKE_MAX_BACKLOG: '500',
         JOB_ATTEMPTS: '3',
         JOB_BACKOFF_MS: '250',
+        JOB_LOCK_MS: '5000',
         FAILED_JOB_RETENTION_DAYS: '30',
         WORKER_CONCURRENCY: '16',
         SHUTDOWN_GRACE_MS: '0',
@@ -151,6 +154,7 @@ describe('loadConfig', () => {
         intakeMaxBacklog: 500,
         jobAttempts: 3,
         jobBackoffMs: 250,
+        jobLockMs: 5000,
         failedJobRetentionDays: 30,
         workerConcurrency: 16,
         shutdownGraceMs: 0,
@@ -166,6 +170,7 @@ describe('loadConfig', () => {
         reminders: { intervalDays: 5, max: 2, scanIntervalMs: 60_000 },
         webhooks: { timeoutMs: 5000, attempts: 4, backoffMs: 100 },
         paymentProvider: { kind: 'http', url: 'https://pay.internal/refunds' },
+        faultKillBeforeEnqueue: null,
         numbers: {
           order: { prefix: 'ORD-', padding: 12, start: 1000 },
           invoice: { prefix: 'F', padding: 8, start: 42 },
@@ -257,6 +262,20 @@ describe('loadConfig', () => {
         expect(Object.keys(env).filter((name) => problem.startsWith(name)), problem).toHaveLength(1);
       }
       for (const problem of error.problems) expect(error.message).toContain(`\n  - ${problem}`);
+    });
+  });
+
+  describe('the test-only fault point', () => {
+    it('is read in the test environment', () => {
+      expect(loadConfig({ NODE_ENV: 'test', FAULT_KILL_BEFORE_ENQUEUE: '3' }).faultKillBeforeEnqueue).toBe(3);
+    });
+
+    it('is refused anywhere else, so no deployment can switch it on', () => {
+      for (const env of [{}, { NODE_ENV: 'production', API_KEYS: validKeys, EMAILS: 'none' }]) {
+        expect(configErrorOf({ ...env, FAULT_KILL_BEFORE_ENQUEUE: '1' }).problems).toEqual([
+          'FAULT_KILL_BEFORE_ENQUEUE: a test-only fault point, refused unless NODE_ENV=test',
+        ]);
+      }
     });
   });
 

@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Deployment } from '../support/deployment.js';
+import { singleLineOrder } from '../support/fixtures.js';
+import type { InitialStock } from '../support/invariants.js';
+import { eventually } from '../support/wait.js';
+import { FULL, injectFaults, report, runWorkload, settle, SKU, stockUp } from './workload.js';
+
+/**
+ * Issue 6's fault suite: orderflow's API and two worker processes on a PostgreSQL and a Redis of their own, a burst
+ * of mixed actions from retrying clients, and a fault injected again and again while it runs. Afterwards every
+ * accepted action has ended as the rules say, none is lost or applied twice, and every invariant holds.
+ */
+const ORDERS = FULL ? 300 : 40;
+const TIMEOUT = FULL ? 600_000 : 120_000;
+
+let d: Deployment;
+let initialStock: InitialStock;
+beforeAll(async () => {
+  d = await Deployment.start('faults', { workers: 2 });
+  initialStock = await stockUp(d);
+}, 120_000);
+afterAll(async () => {
+  await d?.close();
+});
+
+const clean = { lost: 0, duplicated: 0, failed: 0, unexpected: 0 };
+
+describe('a burst of mixed actions survives', () => {
+  it(
+    'worker processes killed with SIGKILL again and again',
+    async () => {
+      const work = runWorkload(d, ORDERS);
+      const pendingAtKill = await injectFaults(d, FULL ? 12 : 3, 1500, async () => {
+        await d.killWorker(d.workers[Math.floor(Math.random() * d.workers.length)]!);
+        await d.startWorker();
+      });
+      const log = await work;
+      const figures = await settle(d, log, initialStock);
+      report('SIGKILL workers', { ...figures, kills: pendingAtKill.length, pendingAtKill, retriedRequests: Object.fromEntries(log.retried) });
+      expect(figures).toMatchObject(clean);
+      expect(figures.accepted).toBe(ORDERS + (ORDERS / 4) * 3 * 4 + (ORDERS / 4) * 5);
+      expect(pendingAtKill[0]).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'Redis restarted without persistence: every queued job lost',
+    async () => {
+      const work = runWorkload(d, ORDERS);
+      const pendingAtRestart = await injectFaults(d, FULL ? 6 : 2, 2500, async () => {
+        await d.redis.stop();
+        await sleep(300);
+        await d.redis.start();
+      });
+      const log = await work;
+      const figures = await settle(d, log, initialStock);
+      report('Redis restarted empty', { ...figures, restarts: pendingAtRestart.length, pendingAtRestart, retriedRequests: Object.fromEntries(log.retried) });
+      expect(figures).toMatchObject(clean);
+      expect(pendingAtRestart[0]).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'PostgreSQL restarted (cleanly and by a crash): the API answers 503 meanwhile, workers retry',
+    async () => {
+      const work = runWorkload(d, ORDERS);
+      const whileDown: number[] = [];
+      const pendingAtRestart = await injectFaults(d, FULL ? 6 : 2, 3000, async (index) => {
+        d.postgres.stop(index % 2 === 0 ? 'fast' : 'immediate');
+        const answer = await d.request('POST', '/v1/orders', { body: singleLineOrder(SKU), key: 'storefront', idempotencyKey: randomUUID() });
+        whileDown.push(answer.status);
+        expect(answer.headers?.get('retry-after')).toMatch(/^\d+$/);
+        expect(answer.json.code).toBe('DATABASE_UNAVAILABLE');
+        await sleep(700);
+        d.postgres.start();
+      });
+      const log = await work;
+      const figures = await settle(d, log, initialStock);
+      report('PostgreSQL restarted', { ...figures, restarts: pendingAtRestart.length, pendingAtRestart, whileDown, retriedRequests: Object.fromEntries(log.retried) });
+      expect(figures).toMatchObject(clean);
+      expect(whileDown).toEqual(Array(pendingAtRestart.length).fill(503));
+      expect(pendingAtRestart[0]).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
+});
+
+it('the API killed between commit and enqueue: the relay applies the action, a retry gets the same action', async () => {
+  await d.api!.stop();
+  await d.startApi({ FAULT_KILL_BEFORE_ENQUEUE: '3' });
+  const keys = [randomUUID(), randomUUID(), randomUUID()];
+  const place = (key: string) => d.request('POST', '/v1/orders', { body: singleLineOrder(SKU), key: 'storefront', idempotencyKey: key });
+  expect((await place(keys[0]!)).status).toBe(202);
+  expect((await place(keys[1]!)).status).toBe(202);
+  const cut = await place(keys[2]!);
+  expect(cut.status).toBe(0); // the connection died with the process
+  expect(await d.api!.exited).toEqual({ code: null, signal: 'SIGKILL' });
+
+  // Committed, never enqueued: queued with no attempt, until the relay hands it to the workers.
+  const [row] = await d.sql<{ id: string; status: string; attempts: number }>(
+    `select id, status, attempts from actions where idempotency_key = $1`,
+    [keys[2]],
+  );
+  expect(row).toMatchObject({ status: 'queued', attempts: 0 });
+  const applied = await eventually('the relay applied the cut-off action', async () => {
+    const [now] = await d.sql<{ status: string; attempts: number }>('select status, attempts from actions where id = $1', [row!.id]);
+    return now?.status === 'succeeded' ? now : null;
+  });
+  expect(applied.attempts).toBe(1);
+
+  // The client, never answered, retries with the same key once the API is back: the same action, one order.
+  await d.startApi();
+  const retried = await place(keys[2]!);
+  expect([200, 202]).toContain(retried.status);
+  expect((retried.json.action as { id: string }).id).toBe(row!.id);
+  const outcomes = await d.sql<{ status: string; orders: number }>(
+    `select a.status, (select count(*)::int from orders o where o.id = a.order_id) as orders
+     from actions a where a.idempotency_key = any($1)`,
+    [keys],
+  );
+  expect(outcomes).toEqual(Array(3).fill({ status: 'succeeded', orders: 1 }));
+  report('API killed before enqueue', {
+    accepted: outcomes.length,
+    succeeded: outcomes.filter((o) => o.status === 'succeeded').length,
+    ordersPerAction: outcomes.map((o) => o.orders),
+  });
+});

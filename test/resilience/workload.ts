@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { expect } from 'vitest';
+import type { Answer, Deployment } from '../support/deployment.js';
+import { singleLineOrder } from '../support/fixtures.js';
+import { checkInvariants, type InitialStock } from '../support/invariants.js';
+import { eventually } from '../support/wait.js';
+
+/** `RESILIENCE=full` (npm run test:resilience) runs every scenario at full size; `npm test` runs a reduced one. */
+export const FULL = process.env.RESILIENCE === 'full';
+
+export const SKU = 'RES-SKU';
+const ON_HAND = 1_000_000;
+
+/** What a client saw while the faults went on: the actions it was given and the refusals it retried past. */
+export interface ClientLog {
+  accepted: Map<string, { type: string; expected: Expected }>;
+  retried: Map<number, number>;
+}
+
+export type Expected = { status: 'succeeded' } | { status: 'rejected'; code: string };
+const SUCCEEDS: Expected = { status: 'succeeded' };
+
+interface Step {
+  method: 'POST';
+  path: string;
+  body: unknown;
+  type: string;
+  expected: Expected;
+}
+
+/** A storefront or back office that retries with the same Idempotency-Key until it gets an answer. */
+async function send(d: Deployment, log: ClientLog, step: Omit<Step, 'method'>, key: 'admin' | 'storefront'): Promise<Answer> {
+  const idempotencyKey = randomUUID();
+  for (let attempt = 1; ; attempt++) {
+    const answer = await d.request('POST', step.path, { body: step.body, key, idempotencyKey });
+    if (answer.status >= 200 && answer.status < 300) {
+      const action = answer.json.action as { id: string };
+      log.accepted.set(action.id, { type: step.type, expected: step.expected });
+      return answer;
+    }
+    if (answer.status !== 0 && answer.status !== 503 && answer.status !== 429) {
+      throw new Error(`${step.path} answered ${answer.status}: ${JSON.stringify(answer.json)}`);
+    }
+    log.retried.set(answer.status, (log.retried.get(answer.status) ?? 0) + 1);
+    if (attempt > 600) throw new Error(`${step.path} still refused after ${attempt} attempts (${answer.status})`);
+    await sleep(100);
+  }
+}
+
+/** Runs `work` for each item with at most `concurrency` at a time. */
+async function pooled<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) {
+        const index = next++;
+        await work(items[index]!, index);
+      }
+    }),
+  );
+}
+
+export async function stockUp(d: Deployment): Promise<InitialStock> {
+  for (const [path, body] of [
+    ['/v1/inventory/sources/main', { name: 'Main' }],
+    [`/v1/inventory/items/${SKU}`, { sources: { main: ON_HAND } }],
+  ] as const) {
+    const answer = await d.request('PUT', path, { body });
+    expect([200, 201], JSON.stringify(answer.json)).toContain(answer.status);
+  }
+  return { [SKU]: { main: ON_HAND } };
+}
+
+/**
+ * What each order goes through, one action after the other (each waits for the previous one's 202, so the order of
+ * acceptance, which is the order of application, is known): three of four orders are invoiced, partly shipped,
+ * partly refunded and commented; every fourth is held, refused an invoice, released and canceled.
+ */
+function lifeOf(orderId: string, itemId: string, index: number): Step[] {
+  const path = (tail: string) => `/v1/orders/${orderId}/${tail}`;
+  const step = (tail: string, type: string, body: unknown, expected: Expected = SUCCEEDS): Step => ({
+    method: 'POST',
+    path: path(tail),
+    body,
+    type,
+    expected,
+  });
+  if (index % 4 === 3) {
+    return [
+      step('hold', 'order.hold', { reason: 'fraud check' }),
+      step('invoices', 'invoice.create', {}, { status: 'rejected', code: 'ORDER_ON_HOLD' }),
+      step('unhold', 'order.unhold', { reason: 'cleared' }),
+      step('cancel', 'order.cancel', { reason: 'customer asked' }),
+      step('invoices', 'invoice.create', {}, { status: 'rejected', code: 'INVOICE_NOT_ALLOWED' }),
+    ];
+  }
+  return [
+    step('invoices', 'invoice.create', {}),
+    step('shipments', 'shipment.create', {
+      source: 'main',
+      carrier: { code: 'ups', title: 'UPS' },
+      trackingNumber: `1Z${index}`,
+      items: [{ itemId, qty: 2 }],
+    }),
+    step('refunds', 'refund.create', { items: [{ itemId, qty: 1, returnToStock: true }] }),
+    step('comments', 'order.comment', { comment: `note ${index}`, notifyCustomer: false }),
+  ];
+}
+
+/**
+ * The burst: `orders` placements of 3 units, then each order's life, `concurrency` clients at a time. Returns what
+ * the clients were given.
+ */
+export async function runWorkload(d: Deployment, orders: number, concurrency = 16): Promise<ClientLog> {
+  const log: ClientLog = { accepted: new Map(), retried: new Map() };
+  const placed: string[] = [];
+  await pooled(Array.from({ length: orders }, (_, i) => i), concurrency, async (i) => {
+    const answer = await send(d, log, { path: '/v1/orders', body: singleLineOrder(SKU, 3), type: 'order.place', expected: SUCCEEDS }, 'storefront');
+    placed[i] = answer.json.orderId as string;
+  });
+  // Line ids are made when the placement applies.
+  const lines = await eventually(
+    'every placement applied',
+    async () => {
+      const rows = await d.sql<{ order_id: string; id: string }>('select order_id, id from order_lines where order_id = any($1)', [placed]);
+      return rows.length === orders ? new Map(rows.map((row) => [row.order_id, row.id])) : null;
+    },
+    120_000,
+  );
+  await pooled(placed, concurrency, async (orderId, index) => {
+    for (const step of lifeOf(orderId, lines.get(orderId)!, index)) await send(d, log, step, 'admin');
+  });
+  return log;
+}
+
+export interface Figures {
+  accepted: number;
+  succeeded: number;
+  rejected: number;
+  failed: number;
+  lost: number;
+  duplicated: number;
+  unexpected: number;
+}
+
+/**
+ * Waits until every accepted action has ended, then counts: lost (accepted, never ended), duplicated (documents or
+ * history entries beyond one per applied action), unexpected outcomes; and checks every invariant.
+ */
+export async function settle(d: Deployment, log: ClientLog, initialStock: InitialStock, timeoutMs = 180_000): Promise<Figures> {
+  const ids = [...log.accepted.keys()];
+  const deadline = Date.now() + timeoutMs;
+  let rows: { id: string; status: string; code: string | null }[] = [];
+  for (;;) {
+    rows = await d.sql('select id, status, error->>\'code\' as code from actions where id = any($1)', [ids]);
+    const open = rows.filter((row) => !['succeeded', 'rejected', 'failed'].includes(row.status)).length;
+    if (open === 0 || Date.now() > deadline) break;
+    await sleep(250);
+  }
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const count = (status: string) => rows.filter((row) => row.status === status).length;
+  const unexpected = ids.filter((id) => {
+    const row = byId.get(id);
+    const { expected } = log.accepted.get(id)!;
+    return !row || row.status !== expected.status || (expected.status === 'rejected' && row.code !== expected.code);
+  });
+  const [dup] = await d.sql<{ n: number }>(`
+    select
+      (select count(*) from orders) - (select count(*) from actions where type = 'order.place' and status = 'succeeded')
+      + (select count(*) from invoices) - (select count(*) from actions where type = 'invoice.create' and status = 'succeeded')
+      + (select count(*) from shipments) - (select count(*) from actions where type = 'shipment.create' and status = 'succeeded')
+      + (select count(*) from refunds) - (select count(*) from actions where type = 'refund.create' and status = 'succeeded')
+      + (select count(*) from (select action_id from order_events where action_id is not null
+                               group by action_id, type having count(*) > 1) twice) as n`);
+  const figures: Figures = {
+    accepted: ids.length,
+    succeeded: count('succeeded'),
+    rejected: count('rejected'),
+    failed: count('failed'),
+    lost: ids.length - count('succeeded') - count('rejected') - count('failed'),
+    duplicated: Number(dup!.n),
+    unexpected: unexpected.length,
+  };
+  if (unexpected.length > 0) {
+    const sample = unexpected.slice(0, 5).map((id) => ({ id, ...log.accepted.get(id), actual: byId.get(id) }));
+    console.error('unexpected outcomes', JSON.stringify(sample));
+  }
+  expect(await checkInvariants((query, params) => d.sql(query, params), { initialStock })).toEqual([]);
+  return figures;
+}
+
+/**
+ * Injects `fault` `times` times, `everyMs` apart, starting `everyMs / 2` after the burst began; returns, for each,
+ * how many accepted actions were still unfinished when it struck (a fault after the burst would prove nothing).
+ */
+export async function injectFaults(d: Deployment, times: number, everyMs: number, fault: (index: number) => Promise<void>): Promise<number[]> {
+  const pending: number[] = [];
+  await sleep(everyMs / 2);
+  for (let index = 0; index < times; index++) {
+    const [row] = await d.sql<{ n: number }>(`select count(*)::int as n from actions where status in ('queued', 'processing')`);
+    pending.push(row!.n);
+    await fault(index);
+    await sleep(everyMs);
+  }
+  return pending;
+}
+
+export function report(scenario: string, figures: Record<string, unknown>): void {
+  console.log(`resilience ${FULL ? 'full' : 'ci'} | ${scenario} | ${JSON.stringify(figures)}`);
+}
