@@ -8,7 +8,8 @@ import { enqueueFollowUps, writeFollowUp } from '../queues/outbox.js';
 import type { FollowUpMessage, Queues } from '../queues/queues.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { uuidv7 } from '../db/ids.js';
-import { PUBLISH_JOB } from '../effects/routing.js';
+import { followUpWanted, PUBLISH_JOB, type Audience } from '../effects/routing.js';
+import { subscribedEventTypes } from '../effects/webhooks.js';
 import { appendEvent, type FollowUp } from './history.js';
 import { actionDefinition } from './registry.js';
 
@@ -57,13 +58,16 @@ export async function runAction(deps: RunnerDeps, actionId: string, now: Date = 
   }
 
   const followUps: FollowUpMessage[] = [];
+  let audience: Audience = { emails: deps.config.mail.enabled, eventTypes: new Set() };
   const followUpIn =
     (target: EntityManager): FollowUp =>
-    (queue, name, payload) =>
-      followUps.push(writeFollowUp(target, { queue, name, payload }, now));
+    (queue, name, payload) => {
+      if (followUpWanted(name, payload, audience)) followUps.push(writeFollowUp(target, { queue, name, payload }, now));
+    };
   const outcome = await em.transactional(async (tx) => {
     const action = await tx.findOneOrFail(Action, actionId, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (action.status !== 'processing') return { kind: 'finished-before' } as const;
+    audience = { ...audience, eventTypes: await subscribedEventTypes(tx) };
     const definition = actionDefinition(action.type);
     const log = deps.log.child({
       actionId: action.id,

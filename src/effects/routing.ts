@@ -72,3 +72,19 @@ export function effectsOf(historyType: string, data: Record<string, unknown>): E
       return NONE;
   }
 }
+
+/** Who would notice a follow-up: the e-mail kinds switched on, the event types some subscription wants ('*': all). */
+export interface Audience {
+  emails: readonly EmailKind[];
+  eventTypes: ReadonlySet<string>;
+}
+
+/**
+ * Whether a follow-up would do anything: an e-mail of a kind switched off or an event nobody subscribed to is not
+ * written at all (each would cost an outbox row, a job and its run for nothing).
+ */
+export function followUpWanted(name: string, payload: Record<string, unknown>, audience: Audience): boolean {
+  if (name === EMAIL_JOB) return audience.emails.includes(payload.kind as EmailKind);
+  if (name === PUBLISH_JOB) return audience.eventTypes.has('*') || audience.eventTypes.has(String(payload.type));
+  return true;
+}

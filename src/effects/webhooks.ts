@@ -1,5 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
 import { WebhookDelivery, WebhookSubscription } from '../db/entities.js';
@@ -29,6 +29,14 @@ export interface WebhookDeps {
   orm: MikroORM;
   config: Config;
   log: Logger;
+}
+
+/** The event types some live subscription wants ('*' when one wants all). */
+export async function subscribedEventTypes(em: EntityManager): Promise<Set<string>> {
+  const rows = await em.execute<{ type: string }[]>(
+    'select distinct jsonb_array_elements_text(event_types) as type from webhook_subscriptions where deleted_at is null',
+  );
+  return new Set(rows.map((row) => row.type));
 }
 
 /**

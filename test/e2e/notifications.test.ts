@@ -530,9 +530,10 @@ describe('EMAILS switches kinds on and off', () => {
     expect(inv.statusCode).toBe(201);
 
     const jobs = await settledEmailJobs(h, orderId);
-    expect(jobs.map((j) => [j.kind, j.state, j.returnvalue])).toEqual([
-      ['invoice_created', 'completed', 'disabled'],
-      ['order_placed', 'completed', 'sent'],
+    // A kind switched off is not even queued.
+    expect(jobs.map((j) => [j.kind, j.state, j.returnvalue])).toEqual([['order_placed', 'completed', 'sent']]);
+    expect(await h.sql(`select payload->>'kind' as kind from outbox where name = 'email.send' and payload->>'orderId' = ?`, [orderId])).toEqual([
+      { kind: 'order_placed' },
     ]);
     expect(smtp.messages.map((m) => [m.envelopeTo, m.parsed.subject])).toEqual([[[customer], `Your order ${number}`]]);
     expect((await emailRows(h, orderId)).map((r) => [r.kind, r.status])).toEqual([['order_placed', 'sent']]);

@@ -1,9 +1,10 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { formatMoney } from '../../src/domain/money.js';
-import { effectsOf, WEBHOOK_EVENT_TYPES, type Effects } from '../../src/effects/routing.js';
+import { EMAIL_JOB, effectsOf, followUpWanted, PDF_JOB, PUBLISH_JOB, WEBHOOK_EVENT_TYPES, type Effects } from '../../src/effects/routing.js';
 import { composeEmail } from '../../src/effects/email.js';
 import { signature } from '../../src/effects/webhooks.js';
+import { REFUND_PAYMENT_JOB } from '../../src/effects/refund-payment.js';
 
 /** Groups the digits of a non-negative integer string in threes with commas, independently of formatMoney. */
 function groupThousands(digits: string): string {
@@ -62,6 +63,29 @@ describe('formatMoney', () => {
     expect(formatMoney(amount, 'KWD')).toBe(bigIntFormat(amount, 'KWD', 3));
     expect(formatMoney(amount, 'JPY')).toBe(bigIntFormat(amount, 'JPY', 0));
     expect(formatMoney(amount, 'CLF')).toBe(bigIntFormat(amount, 'CLF', 4));
+  });
+});
+
+describe('followUpWanted', () => {
+  const audience = { emails: ['order_placed'] as const, eventTypes: new Set(['invoice.paid']) };
+
+  it('writes an e-mail only of a kind switched on', () => {
+    expect(followUpWanted(EMAIL_JOB, { kind: 'order_placed' }, audience)).toBe(true);
+    expect(followUpWanted(EMAIL_JOB, { kind: 'invoice_created' }, audience)).toBe(false);
+    expect(followUpWanted(EMAIL_JOB, { kind: 'order_placed' }, { ...audience, emails: [] })).toBe(false);
+  });
+
+  it('publishes an event only when a subscription wants its type, or all types', () => {
+    expect(followUpWanted(PUBLISH_JOB, { type: 'invoice.paid' }, audience)).toBe(true);
+    expect(followUpWanted(PUBLISH_JOB, { type: 'order.placed' }, audience)).toBe(false);
+    expect(followUpWanted(PUBLISH_JOB, { type: 'order.placed' }, { ...audience, eventTypes: new Set(['*']) })).toBe(true);
+    expect(followUpWanted(PUBLISH_JOB, { type: 'order.placed' }, { ...audience, eventTypes: new Set() })).toBe(false);
+  });
+
+  it('always writes the rest (PDFs, refund payments)', () => {
+    const nobody = { emails: [], eventTypes: new Set<string>() };
+    expect(followUpWanted(PDF_JOB, { kind: 'invoice', documentId: 'x' }, nobody)).toBe(true);
+    expect(followUpWanted(REFUND_PAYMENT_JOB, { refundId: 'x' }, nobody)).toBe(true);
   });
 });
 
