@@ -30,7 +30,7 @@ export class OrderflowProcess {
     this.exited = once(child, 'exit').then(([code, signal]) => ({ code, signal }) as never);
   }
 
-  /** `logFile`, when given, receives the process's JSON log (appended), for reading after a failed run. */
+  /** `logFile`, when given, receives the process's JSON log, for reading after a failed run. */
   static async start(entry: EntryPoint, env: NodeJS.ProcessEnv, logFile?: string): Promise<OrderflowProcess> {
     const child = spawn(process.execPath, ['--import', 'tsx', entry], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     const started = new OrderflowProcess(child);
@@ -47,7 +47,7 @@ export class OrderflowProcess {
       child.once('exit', (code) => reject(new Error(`${entry} exited with ${code} before starting: ${output}`)));
     });
     if (logFile) {
-      const log = createWriteStream(logFile, { flags: 'a' });
+      const log = createWriteStream(logFile);
       log.write(output);
       child.stdout!.pipe(log);
     } else {
