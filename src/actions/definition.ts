@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Static, TSchema } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
 import type { Action } from '../db/entities.js';
 import type { ActionQueueName } from '../queues/names.js';
+import { bodyValidator } from '../validation.js';
 import type { FollowUp } from './history.js';
 
 /**
@@ -46,16 +46,16 @@ export function defineAction<S extends TSchema>(definition: {
   schema: S;
   handle(ctx: ActionContext, payload: Static<S>): Promise<ActionResult>;
 }): ActionDefinition<S> {
-  const check = TypeCompiler.Compile(definition.schema);
+  const check = bodyValidator(definition.schema);
   return {
     type: definition.type,
     queue: definition.queue,
     schema: definition.schema,
     apply(ctx, payload) {
-      if (!check.Check(payload)) {
-        throw new InvalidPayloadError(definition.type, [...check.Errors(payload)].map((e) => `${e.path} ${e.message}`));
+      if (!check(payload)) {
+        throw new InvalidPayloadError(definition.type, (check.errors ?? []).map((e) => `${e.instancePath} ${e.message}`));
       }
-      return definition.handle(ctx, payload);
+      return definition.handle(ctx, payload as Static<S>);
     },
   };
 }

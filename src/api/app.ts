@@ -1,9 +1,8 @@
-import Ajv from 'ajv';
-import addFormats from 'ajv-formats';
 import Fastify from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { uuidv7 } from '../db/ids.js';
 import type { Runtime } from '../runtime.js';
+import { validatorCompiler } from '../validation.js';
 import { Intake } from './intake.js';
 import rateLimit from '@fastify/rate-limit';
 import { authPlugin } from './plugins/auth.js';
@@ -11,28 +10,13 @@ import { boardPlugin } from './plugins/board.js';
 import { docsPlugin } from './plugins/docs.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { Problem } from './problem.js';
-import { errorsPlugin } from './plugins/errors.js';
+import { errorsPlugin, frameworkErrors } from './plugins/errors.js';
 import { actionRoutes } from './routes/actions.js';
 import { documentRoutes } from './routes/documents.js';
 import { healthRoutes } from './routes/health.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { orderRoutes } from './routes/orders.js';
 import { webhookRoutes } from './routes/webhooks.js';
-
-/**
- * Bodies are validated strictly: no type coercion, unknown fields refused, every error reported. Query strings
- * and path parameters arrive as text, so there numbers are coerced.
- */
-function validators() {
-  const make = (coerceTypes: boolean) =>
-    addFormats.default(
-      new Ajv.default({ allErrors: true, coerceTypes, useDefaults: true, removeAdditional: false, strict: false }),
-    );
-  const strict = make(false);
-  const coercing = make(true);
-  return ({ schema, httpPart }: { schema: object; httpPart?: string }) =>
-    (httpPart === 'body' ? strict : coercing).compile(schema);
-}
 
 /** Builds the HTTP API without listening: entry points listen, tests use inject(). */
 export async function buildApp(runtime: Runtime) {
@@ -41,8 +25,9 @@ export async function buildApp(runtime: Runtime) {
     bodyLimit: runtime.config.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => uuidv7(),
+    frameworkErrors,
   }).withTypeProvider<TypeBoxTypeProvider>();
-  app.setValidatorCompiler(validators());
+  app.setValidatorCompiler(validatorCompiler);
   // The API speaks JSON only: a text/plain body is 415, not a string handed to validation.
   app.removeContentTypeParser('text/plain');
 

@@ -619,3 +619,42 @@ describe('GET /v1/orders', () => {
     expect(invalidPaths(await list({ sort: 'asc' }))).toEqual(['/query/sort']);
   });
 });
+
+describe('input the hostile-input test found answered 500 or accepted-then-failed (regressions)', () => {
+  const cursor = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+  it.each([
+    ['a cursor whose id is not a UUID', `/v1/orders?cursor=${cursor({ createdAt: '2026-01-01T00:00:00.000Z', id: '-'.repeat(36) })}`, '/query/cursor'],
+    ['a cursor of year 0', `/v1/orders?cursor=${cursor({ createdAt: '0000-01-01T00:00:00.000Z', id: randomUUID() })}`, '/query/cursor'],
+    ['createdTo in year 0', '/v1/orders?createdTo=0000-01-01T00:00:00Z', '/query/createdTo'],
+    ['createdFrom on a leap second', '/v1/orders?createdFrom=2026-12-31T23:59:60Z', '/query/createdFrom'],
+    ['a NUL in the query string', '/v1/orders?customerEmail=a%00b', '/query/customerEmail'],
+    ['a NUL in a path parameter', '/v1/inventory/items/a%00b', '/params/sku'],
+  ])('refuses %s with 400', async (_, url, path) => {
+    const res = await strict.get(url);
+    expect(problem(res, 400, 'VALIDATION_FAILED').errors!.map((e) => e.path)).toEqual([path]);
+  });
+
+  it('refuses a NUL in the SKU of an inventory update', async () => {
+    const res = await strict.put('/v1/inventory/items/a%00b', { sources: { main: 1 } });
+    expect(problem(res, 400, 'VALIDATION_FAILED').errors!.map((e) => e.path)).toEqual(['/params/sku']);
+  });
+
+  it('answers an undecodable path and an overlong path parameter with problem+json', async () => {
+    problem(await strict.get('/v1/orders/%ZZ'), 400, 'BAD_URL');
+    problem(await strict.get(`/v1/orders/${'a'.repeat(200)}`), 414, 'URI_TOO_LONG');
+  });
+
+  it('refuses a delivery time on a leap second at intake instead of failing it in the worker', async () => {
+    const res = await strict.post(`/v1/shipments/${randomUUID()}/delivery`, { deliveredAt: '2026-12-31T23:59:60Z' });
+    expect(problem(res, 400, 'VALIDATION_FAILED').errors!.map((e) => e.path)).toEqual(['/deliveredAt']);
+  });
+
+  it('applies a comment at the length limit in astral characters: API and worker count alike', async () => {
+    const placed = await h.post('/v1/orders', singleLineOrder('TSHIRT-M'), { key: 'storefront', idempotencyKey: newKey(), prefer: 'wait=10' });
+    const orderId = placed.json().orderId as string;
+    const res = await h.post(`/v1/orders/${orderId}/comments`, { comment: '💥'.repeat(5000), notifyCustomer: false }, { prefer: 'wait=10' });
+    expect(res.statusCode).toBe(201);
+    expect(res.json().action.status).toBe('succeeded');
+  });
+});

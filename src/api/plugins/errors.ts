@@ -29,7 +29,18 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; title: strin
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', title: 'Payload too large' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'BAD_REQUEST', title: 'Bad request' },
+  FST_ERR_BAD_URL: { status: 400, code: 'BAD_URL', title: 'Bad URL' },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'URI_TOO_LONG', title: 'URI too long' },
 };
+
+/**
+ * Errors of the router, raised before any route (and its error handler) is found: an undecodable path, a path
+ * parameter over the length limit. Fastify's `frameworkErrors` option.
+ */
+export function frameworkErrors(error: FastifyError, _request: unknown, reply: FastifyReply): FastifyReply {
+  const known = FASTIFY_CODES[error.code] ?? { status: 400, code: 'BAD_REQUEST', title: 'Bad request' };
+  return sendProblem(reply, new Problem(known.status, known.code, known.title, error.message));
+}
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   const { headers = {}, ...extra } = problem.extra;
@@ -43,13 +54,13 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
 const MAX_DEPTH = 32;
 
 /**
- * Problems no schema catches in a parsed body: strings PostgreSQL cannot store (NUL characters, unpaired UTF-16
+ * Problems no schema catches in a parsed body (or query string, or path parameters, under `root`): strings PostgreSQL cannot store (NUL characters, unpaired UTF-16
  * surrogates — valid JSON escapes, but not text) and nesting deeper than any request needs. Walked without
  * recursion, so a hostile depth cannot exhaust the stack.
  */
-export function bodyProblems(body: unknown): ProblemField[] {
+export function bodyProblems(body: unknown, root = ''): ProblemField[] {
   const problems: ProblemField[] = [];
-  const pending: { value: unknown; path: string; depth: number }[] = [{ value: body, path: '', depth: 0 }];
+  const pending: { value: unknown; path: string; depth: number }[] = [{ value: body, path: root, depth: 0 }];
   while (pending.length > 0) {
     const { value, path, depth } = pending.pop()!;
     if (typeof value === 'string') {
@@ -100,7 +111,8 @@ export const errorsPlugin = fp(
       return sendProblem(reply, new Problem(500, 'INTERNAL_ERROR', 'Internal error', 'An unexpected error occurred.'));
     });
     app.addHook('preValidation', async (request) => {
-      const errors = bodyProblems(request.body);
+      // Query strings and path parameters can carry the same text PostgreSQL cannot store (`%00`).
+      const errors = [...bodyProblems(request.body), ...bodyProblems(request.query, '/query'), ...bodyProblems(request.params, '/params')];
       if (errors.length > 0) {
         throw new Problem(400, 'VALIDATION_FAILED', 'Invalid request', `${errors.length} field(s) are invalid`, { errors });
       }

@@ -21,6 +21,7 @@ import { notFound, Problem } from '../problem.js';
 import { EventView, eventView, OrderSummary, orderSummary, OrderView, orderView, type OrderDocuments } from '../views.js';
 import { actionRoute } from '../writes.js';
 import type { Runtime } from '../../runtime.js';
+import { isTimestamp } from '../../validation.js';
 
 const OrderParams = Type.Object({ id: Uuid('order id') });
 
@@ -84,8 +85,8 @@ function decodeCursor(raw: string): Cursor {
       'id' in parsed &&
       typeof parsed.createdAt === 'string' &&
       typeof parsed.id === 'string' &&
-      !Number.isNaN(Date.parse(parsed.createdAt)) &&
-      /^[0-9a-f-]{36}$/i.test(parsed.id)
+      isTimestamp(parsed.createdAt) &&
+      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(parsed.id)
     ) {
       return { createdAt: parsed.createdAt, id: parsed.id };
     }
