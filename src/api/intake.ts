@@ -22,6 +22,7 @@ export interface ActionRequest {
 const TERMINAL = new Set(['succeeded', 'rejected']);
 const ENQUEUE_TIMEOUT_MS = 1000;
 const BACKLOG_TTL_MS = 1000;
+const WAITING_JOB_DELAY_MS = 1000;
 
 /**
  * The durable intake (SPEC §1): records the action in PostgreSQL, then enqueues it. Accepted means committed:
@@ -44,7 +45,7 @@ export class Intake {
       });
     }
 
-    const action = await insertAction(em, {
+    const inserted = await insertAction(em, {
       type: request.type,
       orderId: request.orderId,
       payload: request.payload,
@@ -54,19 +55,22 @@ export class Intake {
       requestHash: hash,
       requestId: request.requestId,
     });
-    if (!action) {
+    if (!inserted) {
       const existing = await this.findByKey(em, request.actor.name, request.idempotencyKey!);
       if (!existing) throw new Error('idempotency conflict without a stored action');
       const replay = this.checkReplay(existing, hash);
       if (!TERMINAL.has(replay.status)) await this.enqueue(replay, request.orderNumber);
       return replay;
     }
+    const { action, waits } = inserted;
     this.runtime.log.info(
       { reqId: request.requestId, actionId: action.id, orderId: action.orderId, actionType: action.type },
       'action accepted',
     );
     if (++this.acceptedCount === this.runtime.config.faultKillBeforeEnqueue) process.kill(process.pid, 'SIGKILL');
-    await this.enqueue(action, request.orderNumber);
+    // Behind an unfinished action of its order the job starts delayed: the earlier action's worker wakes it when it
+    // ends (the delay is only the safety net), instead of it being claimed in vain and put back.
+    await this.enqueue(action, request.orderNumber, waits ? WAITING_JOB_DELAY_MS : 0);
     return action;
   }
 
@@ -95,9 +99,9 @@ export class Intake {
     return em.findOne(Action, { actorName, idempotencyKey: key });
   }
 
-  private async enqueue(action: Action, orderNumber?: string | null): Promise<void> {
+  private async enqueue(action: Action, orderNumber?: string | null, delayMs = 0): Promise<void> {
     const enqueued = this.runtime.queues.enqueueActions([
-      { id: action.id, type: action.type, orderId: action.orderId, orderNumber },
+      { id: action.id, type: action.type, orderId: action.orderId, orderNumber, delayMs },
     ]);
     const timeout = sleep(ENQUEUE_TIMEOUT_MS, 'timeout' as const, { ref: false });
     try {

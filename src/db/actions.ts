@@ -16,15 +16,22 @@ export interface NewAction {
 }
 
 /**
- * Records an accepted action. With an idempotency key already used by the same actor nothing is inserted and
- * null comes back: the caller compares with the stored action.
+ * Records an accepted action, and tells whether an earlier action of its order is still unfinished (the new one
+ * will have to wait for it). With an idempotency key already used by the same actor nothing is inserted and null
+ * comes back: the caller compares with the stored action.
  */
-export async function insertAction(em: EntityManager, action: NewAction): Promise<Action | null> {
+export async function insertAction(em: EntityManager, action: NewAction): Promise<{ action: Action; waits: boolean } | null> {
+  // The statement's snapshot does not show the row it inserts: the subquery sees only earlier actions.
   const [row] = await em.execute(
-    `insert into actions (id, type, order_id, payload, actor_name, actor_role, idempotency_key, request_hash, request_id)
-     values (?, ?, ?, ?, ?, ?, ?, ?, ?)
-     on conflict (actor_name, idempotency_key) where idempotency_key is not null do nothing
-     returning *`,
+    `with inserted as (
+       insert into actions (id, type, order_id, payload, actor_name, actor_role, idempotency_key, request_hash, request_id)
+       values (?, ?, ?, ?, ?, ?, ?, ?, ?)
+       on conflict (actor_name, idempotency_key) where idempotency_key is not null do nothing
+       returning *)
+     select inserted.*, exists (
+       select 1 from actions earlier
+       where earlier.order_id = inserted.order_id and earlier.status not in ('succeeded', 'rejected')) as waits
+     from inserted`,
     [
       uuidv7(),
       action.type,
@@ -37,7 +44,9 @@ export async function insertAction(em: EntityManager, action: NewAction): Promis
       action.requestId,
     ],
   );
-  return row ? em.map(Action, row) : null;
+  if (!row) return null;
+  const { waits, ...columns } = row as Record<string, unknown>;
+  return { action: em.map(Action, columns), waits: waits === true };
 }
 
 /** JSON with keys sorted at every level, so that equal bodies hash equally whatever their key order. */

@@ -24,7 +24,7 @@ export async function scanOverdue(deps: { orm: MikroORM; config: Config; queues:
   for (const invoice of unpaid) {
     if (!reminderDue(invoice, asOf, deps.config.reminders)) continue;
     const payload = { invoiceId: invoice.id, asOf: asOf.toISOString() };
-    const action = await insertAction(em, {
+    const inserted = await insertAction(em, {
       type: remindInvoice.type,
       orderId: invoice.orderId,
       payload,
@@ -34,7 +34,7 @@ export async function scanOverdue(deps: { orm: MikroORM; config: Config; queues:
       requestHash: requestHash({ type: remindInvoice.type, target: invoice.id, payload }),
       requestId: null,
     });
-    if (action) recorded.push({ id: action.id, type: action.type, orderId: action.orderId });
+    if (inserted) recorded.push({ id: inserted.action.id, type: inserted.action.type, orderId: inserted.action.orderId });
   }
   await deps.queues.enqueueActions(recorded);
   return recorded.length;

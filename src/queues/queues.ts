@@ -26,6 +26,8 @@ export interface EnqueuedAction {
   type: string;
   orderId: string;
   orderNumber?: string | null;
+  /** Start the job only after this long (it waits for an earlier action of its order, which will wake it). */
+  delayMs?: number;
 }
 
 /**
@@ -80,7 +82,7 @@ export class Queues {
               orderId: action.orderId,
               ...(action.orderNumber ? { orderNumber: action.orderNumber } : {}),
             } satisfies ActionJobData,
-            opts: { jobId: action.id },
+            opts: { jobId: action.id, ...(action.delayMs ? { delay: action.delayMs } : {}) },
           })),
         ),
       ),
