@@ -4,6 +4,7 @@ import { orderBody } from '../support/fixtures.js';
 import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js';
 import { checkInvariants } from '../support/invariants.js';
 import { eventually } from '../support/wait.js';
+import { seededRandom } from '../support/domain.js';
 
 /**
  * Generated hostile input (SPEC §4: "never a 500 for bad input"): malformed and malicious requests against every
@@ -25,17 +26,11 @@ const BODY_LIMIT = 65_536;
 // ---------------------------------------------------------------------------------------------------------------
 // Deterministic randomness
 
-/** mulberry32: small, fast and seedable, so a failure can be replayed. */
+/** Seeded (mulberry32), so a failure can be replayed. */
 class Rand {
-  private a: number;
+  readonly next: () => number;
   constructor(seedValue: number) {
-    this.a = seedValue | 0;
-  }
-  next(): number {
-    this.a = (this.a + 0x6d2b79f5) | 0;
-    let t = Math.imul(this.a ^ (this.a >>> 15), 1 | this.a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = seededRandom(seedValue);
   }
   int(n: number): number {
     return Math.floor(this.next() * n);

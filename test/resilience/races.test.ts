@@ -7,6 +7,7 @@ import { orderBody } from '../support/fixtures.js';
 import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js';
 import { harnessEnv, OrderflowProcess } from '../support/processes.js';
 import { checkInvariants, type InitialStock } from '../support/invariants.js';
+import { seededRandom } from '../support/domain.js';
 
 /**
  * Races (SPEC §1, §2, §3): bursts of concurrent requests against orders that have few units left, applied by two
@@ -73,18 +74,7 @@ afterEach(async () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
 
-/** mulberry32: a small seeded generator, so that a failing interleaving can be replayed with RACES_SEED. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rng = random(SEED);
+const rng = seededRandom(SEED); // replayable with RACES_SEED
 const pick = (n: number) => Math.floor(rng() * n);
 function shuffle<T>(items: T[]): T[] {
   for (let i = items.length - 1; i > 0; i--) {
