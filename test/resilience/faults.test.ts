@@ -41,7 +41,7 @@ describe('a burst of mixed actions survives', () => {
       report('SIGKILL workers', { ...figures, kills: pendingAtKill.length, pendingAtKill, retriedRequests: Object.fromEntries(log.retried) });
       expect(figures).toMatchObject(clean);
       expect(figures.accepted).toBe(ORDERS + (ORDERS / 4) * 3 * 4 + (ORDERS / 4) * 5);
-      expect(pendingAtKill[0]).toBeGreaterThan(0);
+      expect(Math.max(...pendingAtKill), 'a fault struck while actions were pending').toBeGreaterThan(0);
     },
     TIMEOUT,
   );
@@ -50,7 +50,7 @@ describe('a burst of mixed actions survives', () => {
     'Redis restarted without persistence: every queued job lost',
     async () => {
       const work = runWorkload(d, ORDERS);
-      const pendingAtRestart = await injectFaults(d, FULL ? 6 : 2, 2500, async () => {
+      const pendingAtRestart = await injectFaults(d, FULL ? 6 : 3, 2500, async () => {
         await d.redis.stop();
         await sleep(300);
         await d.redis.start();
@@ -59,7 +59,7 @@ describe('a burst of mixed actions survives', () => {
       const figures = await settle(d, log, initialStock);
       report('Redis restarted empty', { ...figures, restarts: pendingAtRestart.length, pendingAtRestart, retriedRequests: Object.fromEntries(log.retried) });
       expect(figures).toMatchObject(clean);
-      expect(pendingAtRestart[0]).toBeGreaterThan(0);
+      expect(Math.max(...pendingAtRestart), 'a fault struck while actions were pending').toBeGreaterThan(0);
     },
     TIMEOUT,
   );
@@ -69,7 +69,7 @@ describe('a burst of mixed actions survives', () => {
     async () => {
       const work = runWorkload(d, ORDERS);
       const whileDown: number[] = [];
-      const pendingAtRestart = await injectFaults(d, FULL ? 6 : 2, 3000, async (index) => {
+      const pendingAtRestart = await injectFaults(d, FULL ? 6 : 3, 3000, async (index) => {
         d.postgres.stop(index % 2 === 0 ? 'fast' : 'immediate');
         const answer = await d.request('POST', '/v1/orders', { body: singleLineOrder(SKU), key: 'storefront', idempotencyKey: randomUUID() });
         whileDown.push(answer.status);
@@ -83,7 +83,7 @@ describe('a burst of mixed actions survives', () => {
       report('PostgreSQL restarted', { ...figures, restarts: pendingAtRestart.length, pendingAtRestart, whileDown, retriedRequests: Object.fromEntries(log.retried) });
       expect(figures).toMatchObject(clean);
       expect(whileDown).toEqual(Array(pendingAtRestart.length).fill(503));
-      expect(pendingAtRestart[0]).toBeGreaterThan(0);
+      expect(Math.max(...pendingAtRestart), 'a fault struck while actions were pending').toBeGreaterThan(0);
     },
     TIMEOUT,
   );

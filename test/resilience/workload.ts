@@ -192,7 +192,7 @@ export async function settle(d: Deployment, log: ClientLog, initialStock: Initia
 
 /**
  * Injects `fault` `times` times, `everyMs` apart, starting `everyMs / 2` after the burst began; returns, for each,
- * how many accepted actions were still unfinished when it struck (a fault after the burst would prove nothing).
+ * how many accepted actions were still unfinished when it struck (a fault after the burst would prove nothing; the test needs at least one to strike mid-burst).
  */
 export async function injectFaults(d: Deployment, times: number, everyMs: number, fault: (index: number) => Promise<void>): Promise<number[]> {
   const pending: number[] = [];
