@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { PrivatePostgres } from '../test/support/postgres-server.js';
 import { PrivateRedis } from '../test/support/redis-server.js';
+import { pooled } from '../test/support/pool.js';
 import { freePort } from '../test/support/ports.js';
 
 const { values: args } = parseArgs({
@@ -82,18 +83,13 @@ function processStats(pid: number): { cpuMs: number; peakRssMb: number } {
   return { cpuMs, peakRssMb: Math.round(Number(hwm?.[1] ?? 0) / 1024) };
 }
 
+/** `pooled`, drawing a progress bar every 50 items. */
 async function mapConcurrent<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>, label: string) {
-  let next = 0;
   let done = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        await work(items[index]!, index);
-        if (++done % 50 === 0 || done === items.length) progress(label, done, items.length);
-      }
-    }),
-  );
+  await pooled(items, concurrency, async (item, index) => {
+    await work(item, index);
+    if (++done % 50 === 0 || done === items.length) progress(label, done, items.length);
+  });
 }
 
 async function post(base: string, path: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {

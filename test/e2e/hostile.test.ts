@@ -5,6 +5,7 @@ import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js'
 import { checkInvariants } from '../support/invariants.js';
 import { eventually } from '../support/wait.js';
 import { seededRandom } from '../support/domain.js';
+import { pooled } from '../support/pool.js';
 
 /**
  * Generated hostile input (SPEC §4: "never a 500 for bad input"): malformed and malicious requests against every
@@ -1179,12 +1180,7 @@ it(
       else Object.assign(latency, { other: latency.other + 1, otherMs: latency.otherMs + ms });
     }
 
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: concurrency }, async () => {
-        while (next < total) await send(generate.next(next++));
-      }),
-    );
+    await pooled(Array.from({ length: total }, (_, n) => n), concurrency, (n) => send(generate.next(n)));
     const sent = Date.now();
 
     // Let the workers apply or reject everything accepted. An action that failed blocks the later ones of its order

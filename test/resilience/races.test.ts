@@ -8,6 +8,7 @@ import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js'
 import { harnessEnv, OrderflowProcess } from '../support/processes.js';
 import { checkInvariants, type InitialStock } from '../support/invariants.js';
 import { seededRandom } from '../support/domain.js';
+import { pooled } from '../support/pool.js';
 
 /**
  * Races (SPEC §1, §2, §3): bursts of concurrent requests against orders that have few units left, applied by two
@@ -160,22 +161,15 @@ const IDS = `(select jsonb_array_elements_text(?::jsonb)::uuid)`;
 async function burst(requests: Request[]): Promise<{ outcomes: Outcome[]; ms: number }> {
   const started = Date.now();
   const responses: { statusCode: number; body: string; actionId?: string }[] = new Array(requests.length);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(IN_FLIGHT, requests.length) }, async () => {
-      while (next < requests.length) {
-        const index = next++;
-        const request = requests[index]!;
-        const options = { idempotencyKey: newKey(), ...(request.key ? { key: request.key } : {}) };
-        const response = await h.post(request.path, request.body, options);
-        responses[index] = {
-          statusCode: response.statusCode,
-          body: response.body,
-          actionId: response.statusCode === 202 ? response.json().action.id : undefined,
-        };
-      }
-    }),
-  );
+  await pooled(requests, IN_FLIGHT, async (request, index) => {
+    const options = { idempotencyKey: newKey(), ...(request.key ? { key: request.key } : {}) };
+    const response = await h.post(request.path, request.body, options);
+    responses[index] = {
+      statusCode: response.statusCode,
+      body: response.body,
+      actionId: response.statusCode === 202 ? response.json().action.id : undefined,
+    };
+  });
   expect(responses.filter((r) => r.statusCode !== 202).map((r) => `${r.statusCode} ${r.body.slice(0, 300)}`)).toEqual([]);
   const ids = responses.map((r) => r.actionId!);
 

@@ -4,6 +4,7 @@ import { expect } from 'vitest';
 import type { Answer, Deployment } from '../support/deployment.js';
 import { singleLineOrder } from '../support/fixtures.js';
 import { checkInvariants, type InitialStock } from '../support/invariants.js';
+import { pooled } from '../support/pool.js';
 import { eventually } from '../support/wait.js';
 
 /** `RESILIENCE=full` (npm run test:resilience) runs every scenario at full size; `npm test` runs a reduced one. */
@@ -46,19 +47,6 @@ async function send(d: Deployment, log: ClientLog, step: Omit<Step, 'method'>, k
     if (attempt > 600) throw new Error(`${step.path} still refused after ${attempt} attempts (${answer.status})`);
     await sleep(100);
   }
-}
-
-/** Runs `work` for each item with at most `concurrency` at a time. */
-async function pooled<T>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < items.length) {
-        const index = next++;
-        await work(items[index]!, index);
-      }
-    }),
-  );
 }
 
 export async function stockUp(d: Deployment): Promise<InitialStock> {
