@@ -58,7 +58,7 @@ export async function runAction(deps: RunnerDeps, actionId: string, now: Date = 
   }
 
   const followUps: FollowUpMessage[] = [];
-  let audience: Audience = { emails: deps.config.mail.enabled, eventTypes: new Set() };
+  const audience: Audience = { emails: deps.config.mail.enabled, eventTypes: await subscribedEventTypes(em) };
   const followUpIn =
     (target: EntityManager): FollowUp =>
     (queue, name, payload) => {
@@ -67,7 +67,6 @@ export async function runAction(deps: RunnerDeps, actionId: string, now: Date = 
   const outcome = await em.transactional(async (tx) => {
     const action = await tx.findOneOrFail(Action, actionId, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (action.status !== 'processing') return { kind: 'finished-before' } as const;
-    audience = { ...audience, eventTypes: await subscribedEventTypes(tx) };
     const definition = actionDefinition(action.type);
     const log = deps.log.child({
       actionId: action.id,

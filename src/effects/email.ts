@@ -121,6 +121,7 @@ export class EmailBusyError extends Error {
  * the server accepted.
  */
 export async function sendEmail(deps: EmailDeps, request: EmailRequest): Promise<'sent' | 'logged' | 'sent-before' | 'disabled'> {
+  // Actions write no e-mail of a kind switched off; this catches jobs queued before EMAILS changed.
   if (!deps.config.mail.enabled.includes(request.kind)) return 'disabled';
   const em = deps.orm.em.fork();
   const order = await em.findOneOrFail(Order, request.orderId);

@@ -21,7 +21,7 @@ import { notFound, Problem } from '../problem.js';
 import { EventView, eventView, OrderSummary, orderSummary, OrderView, orderView, type OrderDocuments } from '../views.js';
 import { actionRoute } from '../writes.js';
 import type { Runtime } from '../../runtime.js';
-import { isTimestamp } from '../../validation.js';
+import { bodyValidator } from '../../validation.js';
 
 const OrderParams = Type.Object({ id: Uuid('order id') });
 
@@ -65,10 +65,13 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-interface Cursor {
-  createdAt: string;
-  id: string;
-}
+/** Where a page ended: the last order's creation time and id (what the API hands out as `nextCursor`). */
+const CursorSchema = Type.Object(
+  { createdAt: Type.String({ format: 'date-time' }), id: Uuid('order id') },
+  { additionalProperties: false },
+);
+type Cursor = Static<typeof CursorSchema>;
+const isCursor = bodyValidator(CursorSchema);
 
 const encodeCursor = (order: Order) =>
   Buffer.from(JSON.stringify({ createdAt: order.createdAt.toISOString(), id: order.id } satisfies Cursor)).toString(
@@ -78,18 +81,7 @@ const encodeCursor = (order: Order) =>
 function decodeCursor(raw: string): Cursor {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-    if (
-      parsed &&
-      typeof parsed === 'object' &&
-      'createdAt' in parsed &&
-      'id' in parsed &&
-      typeof parsed.createdAt === 'string' &&
-      typeof parsed.id === 'string' &&
-      isTimestamp(parsed.createdAt) &&
-      /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(parsed.id)
-    ) {
-      return { createdAt: parsed.createdAt, id: parsed.id };
-    }
+    if (isCursor(parsed)) return parsed as Cursor;
   } catch {
     // fall through to the problem below
   }
