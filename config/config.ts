@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
+import { EMAIL_KINDS, isEmailKind, type EmailKind } from '../src/domain/follow-ups.js';
 
 function readable(path: string): boolean {
   try {
@@ -50,6 +51,8 @@ export interface Config {
   rateLimitPerMinute: number;
   relayIntervalMs: number;
   relayAfterMs: number;
+  /** How long the relay leaves an open follow-up whose job exists before it looks again (its job may be retrying). */
+  relayRecheckMs: number;
   backorders: boolean;
   refundWindowDays: number;
   invoiceDueDays: number;
@@ -70,20 +73,6 @@ export interface Config {
     refund: SequenceFormat;
   };
 }
-
-/** The e-mails orderflow sends (SPEC §3.8), each switchable with EMAILS. */
-export const EMAIL_KINDS = [
-  'order_placed',
-  'invoice_created',
-  'shipment_dispatched',
-  'refund_issued',
-  'order_canceled',
-  'comment',
-  'invoice_overdue',
-] as const;
-export type EmailKind = (typeof EMAIL_KINDS)[number];
-
-const isEmailKind = (value: string): value is EmailKind => (EMAIL_KINDS as readonly string[]).includes(value);
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -198,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),
     relayIntervalMs: int('RELAY_INTERVAL_MS', 5000, 100, 3_600_000),
     relayAfterMs: int('RELAY_AFTER_MS', 5000, 0, 3_600_000),
+    relayRecheckMs: int('RELAY_RECHECK_MS', 60_000, 100, 86_400_000),
     backorders: bool('BACKORDERS', false),
     refundWindowDays: int('REFUND_WINDOW_DAYS', 30, 0, 3650),
     invoiceDueDays: int('INVOICE_DUE_DAYS', 30, 0, 3650),

@@ -5,7 +5,9 @@ import { markActionFailed, nextActionOfOrder, runAction } from '../src/actions/r
 import { workerConnection } from '../src/queues/connection.js';
 import { ACTION_QUEUES, EFFECT_QUEUES, OVERDUE_JOB, RELAY_JOB, type QueueName } from '../src/queues/names.js';
 import { scanOverdue } from '../src/effects/overdue.js';
-import { pruneOutbox, relayFollowUps, relayUnfinishedActions } from '../src/queues/relay.js';
+import { RetryLaterError } from '../src/effects/retry-later.js';
+import { closeFollowUp } from '../src/queues/outbox.js';
+import { followUpsDueNow, pruneOutbox, relayFollowUps, relayUnfinishedActions } from '../src/queues/relay.js';
 import { isActionType, queueOf } from '../src/actions/registry.js';
 import { createEffects, type Effect } from './effects.js';
 import type { Runtime } from '../src/runtime.js';
@@ -21,20 +23,40 @@ export function waitDelay(job: Pick<Job, 'timestamp'>, now = Date.now()): number
 
 const isLastAttempt = (job: Job) => job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
 
-/** Follow-up work after commit; a job name that is not an action type names one of these. */
-async function runEffect(runtime: Runtime, effects: Map<string, Effect>, job: Job<Record<string, unknown>>): Promise<string> {
+/**
+ * Follow-up work after commit; a job name that is not an action type names one of these. The outbox row of the job
+ * (`messageId`) is closed once the effect happened or failed for good; until then the relay keeps a job for it.
+ */
+async function runEffect(
+  runtime: Runtime,
+  effects: Map<string, Effect>,
+  job: Job<Record<string, unknown>>,
+  token: string | undefined,
+): Promise<string> {
   const effect = effects.get(job.name);
   if (!effect) throw new UnrecoverableError(`unknown job ${job.name}`);
+  const messageId = typeof job.data.messageId === 'string' ? job.data.messageId : null;
+  const close = async (outcome: 'done' | 'failed') => {
+    if (messageId) await closeFollowUp(runtime.orm.em.fork(), messageId, outcome);
+  };
   try {
     const outcome = await effect.run(job);
     runtime.metrics.effects.inc({ name: job.name, outcome });
+    await close('done');
     return outcome;
   } catch (error) {
+    if (error instanceof RetryLaterError) {
+      await job.moveToDelayed(error.retryAt.getTime(), token);
+      throw new DelayedError();
+    }
     const failure = error instanceof Error ? error : new Error(String(error));
     const lastAttempt = error instanceof UnrecoverableError || isLastAttempt(job);
     runtime.log.warn({ err: failure, jobId: job.id, job: job.name, attempt: job.attemptsMade + 1, lastAttempt }, 'effect failed');
     runtime.metrics.effects.inc({ name: job.name, outcome: lastAttempt ? 'failed' : 'error' });
-    if (lastAttempt) await effect.failedForGood?.(job, failure);
+    if (lastAttempt) {
+      await effect.failedForGood(job, failure);
+      await close('failed');
+    }
     throw failure;
   }
 }
@@ -67,7 +89,7 @@ async function showOrderNumber(runtime: Runtime, job: Job<Record<string, unknown
 /** Jobs of every queue but `maintenance`: actions (named by their type, data = ActionJobData) and follow-ups. */
 function jobProcessor(runtime: Runtime, effects: Map<string, Effect>) {
   return async (job: Job<Record<string, unknown>>, token?: string): Promise<string> => {
-    if (!isActionType(job.name)) return runEffect(runtime, effects, job);
+    if (!isActionType(job.name)) return runEffect(runtime, effects, job, token);
     const { actionId, orderId } = job.data;
     if (typeof actionId !== 'string') throw new UnrecoverableError(`job ${job.id} carries no action id`);
     const log = runtime.log.child({ jobId: job.id, actionId, orderId, queue: job.queueName });
@@ -103,11 +125,11 @@ function jobProcessor(runtime: Runtime, effects: Map<string, Effect>) {
   };
 }
 
-/** Enqueues what PostgreSQL holds but no queue does (unfinished actions, unsent follow-ups); prunes the outbox. */
+/** Enqueues what PostgreSQL holds but no queue does (unfinished actions, open follow-ups); prunes the outbox. */
 async function relay(runtime: Runtime): Promise<number> {
   const em = runtime.orm.em.fork();
   const actions = await relayUnfinishedActions(em, runtime.queues, runtime.config.relayAfterMs);
-  const followUps = await relayFollowUps(em, runtime.queues, runtime.config.relayAfterMs);
+  const followUps = await relayFollowUps(em, runtime.queues, runtime.config.relayRecheckMs);
   await pruneOutbox(em);
   runtime.metrics.relayEnqueued.inc({ kind: 'action' }, actions);
   runtime.metrics.relayEnqueued.inc({ kind: 'follow-up' }, followUps);
@@ -197,13 +219,16 @@ export async function startWorkers(runtime: Runtime, queueNames: readonly QueueN
       await relay(runtime);
     };
     await installRelay();
-    // On a reconnect the producer connection may come back a moment after this one: try until it works.
+    // On a reconnect the producer connection may come back a moment after this one: try until it works. Redis may
+    // have come back empty, so every open follow-up is looked at again at once, not only when next due.
     const reinstall = () => {
       if (closing) return;
-      installRelay().catch((error: unknown) => {
-        runtime.log.warn({ err: error }, 'could not reinstall the relay yet; trying again');
-        retry = setTimeout(reinstall, 500);
-      });
+      followUpsDueNow(runtime.orm.em.fork())
+        .then(installRelay)
+        .catch((error: unknown) => {
+          runtime.log.warn({ err: error }, 'could not reinstall the relay yet; trying again');
+          retry = setTimeout(reinstall, 500);
+        });
     };
     connection.on('ready', reinstall);
   }

@@ -5,11 +5,11 @@ import type { Config } from '../../config/config.js';
 import type { Action } from '../db/entities.js';
 import type { ActionQueueName } from '../queues/names.js';
 import { bodyValidator } from '../validation.js';
-import type { FollowUp } from './history.js';
+import type { AfterCommit } from './history.js';
 
 /**
  * What a handler gets: the transaction's EntityManager, the action being applied, configuration, the clock, and
- * `followUp` to ask for work after commit (written to the outbox in the same transaction).
+ * `afterCommit` to ask for work after commit (written to the outbox in the same transaction).
  */
 export interface ActionContext {
   em: EntityManager;
@@ -17,7 +17,7 @@ export interface ActionContext {
   config: Config;
   now: Date;
   log: Logger;
-  followUp: FollowUp;
+  afterCommit: AfterCommit;
 }
 
 /** Names what an action created, e.g. `{ orderId }` or `{ invoiceId }`. */

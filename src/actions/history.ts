@@ -1,46 +1,35 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { followUpsOf, type WebhookEvent } from '../domain/follow-ups.js';
 import { orderStatus, type InvoiceState, type OrderStatus } from '../domain/order.js';
-import { OrderEvent, type Order } from '../db/entities.js';
+import type { Order } from '../db/entities.js';
+import { appendHistory, type HistoryEntry } from '../db/history.js';
 import { uuidv7 } from '../db/ids.js';
-import { EMAIL_JOB, effectsOf, PDF_JOB, PUBLISH_JOB } from '../effects/routing.js';
-import type { QueueName } from '../queues/names.js';
+import { EMAIL_JOB, type QueueName } from '../queues/names.js';
 
-/** Asks for work after commit (written to the outbox in the caller's transaction). */
-export type FollowUp = (queue: QueueName, name: string, payload: Record<string, unknown>) => void;
-
-export interface EventInput {
-  orderId: string;
-  type: string;
-  actor: string;
-  actionId?: string | null;
-  data?: Record<string, unknown>;
-  at: Date;
+/** What an action asks for after commit, written in its transaction. */
+export interface AfterCommit {
+  /** Work for a queue, written to the outbox. */
+  followUp(queue: QueueName, name: string, payload: Record<string, unknown>): void;
+  /** A webhook event: a delivery for every subscription that wants it. */
+  publish(event: WebhookEvent): void;
 }
 
 /**
- * Appends one entry to an order's history (never updated, never deleted). With `followUp`, also asks for what the
- * entry sets off after commit: webhook events, an e-mail, a PDF (see `effectsOf`).
+ * Appends one entry to an order's history. With `afterCommit`, also asks for what the entry sets off after commit:
+ * webhook events, an e-mail (see `followUpsOf`).
  */
-export function appendEvent(em: EntityManager, event: EventInput, followUp?: FollowUp): void {
+export function appendEvent(em: EntityManager, event: HistoryEntry, afterCommit?: AfterCommit): void {
   const data = event.data ?? {};
-  em.create(OrderEvent, {
-    orderId: event.orderId,
-    type: event.type,
-    actor: event.actor,
-    actionId: event.actionId ?? null,
-    data,
-    createdAt: event.at,
-  });
-  if (!followUp) return;
-  const effects = effectsOf(event.type, data);
+  appendHistory(em, { ...event, data });
+  if (!afterCommit) return;
+  const followUps = followUpsOf(event.type, data);
   const occurredAt = event.at.toISOString();
-  for (const type of effects.webhooks) {
-    followUp('webhooks', PUBLISH_JOB, { id: uuidv7(), type, orderId: event.orderId, occurredAt, data });
+  for (const type of followUps.webhooks) {
+    afterCommit.publish({ id: uuidv7(), type, orderId: event.orderId, occurredAt, data });
   }
-  if (effects.email) {
-    followUp('notifications', EMAIL_JOB, { eventId: uuidv7(), kind: effects.email, orderId: event.orderId, data });
+  if (followUps.email) {
+    afterCommit.followUp('notifications', EMAIL_JOB, { eventId: uuidv7(), kind: followUps.email, orderId: event.orderId, data });
   }
-  if (effects.pdf) followUp('documents', PDF_JOB, effects.pdf);
 }
 
 /**
@@ -51,7 +40,7 @@ export function refreshStatus(
   em: EntityManager,
   order: Order,
   invoiceStates: readonly InvoiceState[],
-  cause: { actor: string; actionId: string; at: Date; followUp: FollowUp },
+  cause: { actor: string; actionId: string; at: Date; afterCommit: AfterCommit },
   previous: OrderStatus | null = order.status,
 ): void {
   const next = orderStatus({ held: order.held, lines: order.lines.getItems(), invoiceStates });
@@ -68,6 +57,6 @@ export function refreshStatus(
       data: { from: previous, to: next },
       at: cause.at,
     },
-    cause.followUp,
+    cause.afterCommit,
   );
 }

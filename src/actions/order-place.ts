@@ -60,7 +60,7 @@ export const placeOrder = defineAction({
   type: 'order.place',
   queue: 'orders',
   schema: PlaceOrderBody,
-  async handle({ em, action, config, now, followUp }, input) {
+  async handle({ em, action, config, now, afterCommit }, input) {
     const skus = [...new Set(input.items.filter((line) => line.stockable).map((line) => line.sku))].sort();
     const levels = await lockStockLevels(em, skus);
     const salable = new Map(levels.map((level) => [level.sku, level.salable]));
@@ -121,7 +121,7 @@ export const placeOrder = defineAction({
       em.create(Reservation, { lineId: line.id, orderId: order.id, sku: reservation.sku, qty: reservation.qty });
     }
 
-    const cause = { actor: action.actorName, actionId: action.id, at: now, followUp };
+    const cause = { actor: action.actorName, actionId: action.id, at: now, afterCommit };
     appendEvent(
       em,
       {
@@ -132,7 +132,7 @@ export const placeOrder = defineAction({
         data: { number: order.number, grandTotal: order.grandTotal, reserved: plan.reservations },
         at: now,
       },
-      followUp,
+      afterCommit,
     );
     refreshStatus(em, order, [], cause, null);
     return { orderId: order.id };

@@ -39,12 +39,12 @@ export async function syncReservations(em: EntityManager, order: Order): Promise
  * sequence's lock, and everything is written by the flush at commit.
  */
 export function recordApplied(
-  { em, action, now, followUp }: ActionContext,
+  { em, action, now, afterCommit }: ActionContext,
   { order, invoices }: LockedOrder,
   data: Record<string, unknown> = {},
 ): void {
-  const cause = { actor: action.actorName, actionId: action.id, at: now, followUp };
-  appendEvent(em, { orderId: order.id, type: action.type, actor: action.actorName, actionId: action.id, data, at: now }, followUp);
+  const cause = { actor: action.actorName, actionId: action.id, at: now, afterCommit };
+  appendEvent(em, { orderId: order.id, type: action.type, actor: action.actorName, actionId: action.id, data, at: now }, afterCommit);
   order.updatedAt = now;
   refreshStatus(em, order, invoices.map((invoice) => invoice.state), cause);
 }

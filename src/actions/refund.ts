@@ -4,7 +4,7 @@ import { Refund, RefundItem } from '../db/entities.js';
 import { uuidv7 } from '../db/ids.js';
 import { nextDocumentNumber } from '../db/sequences.js';
 import { readOrderMoney, readShipmentHistory } from '../db/order-documents.js';
-import { REFUND_PAYMENT_JOB } from '../effects/refund-payment.js';
+import { REFUND_PAYMENT_JOB } from '../queues/names.js';
 import { defineAction } from './definition.js';
 import { lockOrder, recordApplied, syncReservations } from './order-state.js';
 import { Money, Reason, Strict, Text, Uuid, MAX_QTY } from './schemas.js';
@@ -32,7 +32,7 @@ export const createRefund = defineAction({
   queue: 'refunds',
   schema: CreateRefundBody,
   async handle(ctx, input) {
-    const { em, action, config, now, followUp } = ctx;
+    const { em, action, config, now, afterCommit } = ctx;
     const locked = await lockOrder(em, action.orderId);
     const { order } = locked;
     const money = await readOrderMoney(em, order.id);
@@ -107,7 +107,7 @@ export const createRefund = defineAction({
       })),
       ...(plan.windowOverridden ? { windowOverride: { reason: input.overrideWindow?.reason } } : {}),
     });
-    followUp('refunds', REFUND_PAYMENT_JOB, { refundId: refund.id });
+    afterCommit.followUp('refunds', REFUND_PAYMENT_JOB, { refundId: refund.id });
     return { refundId: refund.id };
   },
 });

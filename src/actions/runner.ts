@@ -4,13 +4,15 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
 import { DomainError } from '../domain/errors.js';
 import { Action, Order, type ActionError } from '../db/entities.js';
-import { enqueueFollowUps, writeFollowUp } from '../queues/outbox.js';
+import { writeFollowUp } from '../queues/outbox.js';
 import type { FollowUpMessage, Queues } from '../queues/queues.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { uuidv7 } from '../db/ids.js';
-import { followUpWanted, PUBLISH_JOB, type Audience } from '../effects/routing.js';
-import { subscribedEventTypes } from '../effects/webhooks.js';
-import { appendEvent, type FollowUp } from './history.js';
+import { subscribersOf, type EmailKind } from '../domain/follow-ups.js';
+import { eventBody, liveSubscribers } from '../effects/webhooks.js';
+import { DELIVER_JOB, EMAIL_JOB } from '../queues/names.js';
+import { WebhookDelivery } from '../db/entities.js';
+import { appendEvent, type AfterCommit } from './history.js';
 import { actionDefinition } from './registry.js';
 
 export type RunOutcome =
@@ -58,12 +60,35 @@ export async function runAction(deps: RunnerDeps, actionId: string, now: Date = 
   }
 
   const followUps: FollowUpMessage[] = [];
-  const audience: Audience = { emails: deps.config.mail.enabled, eventTypes: await subscribedEventTypes(em) };
-  const followUpIn =
-    (target: EntityManager): FollowUp =>
-    (queue, name, payload) => {
-      if (followUpWanted(name, payload, audience)) followUps.push(writeFollowUp(target, { queue, name, payload }, now));
+  const { config } = deps;
+  const subscribers = await liveSubscribers(em);
+  // Follow-ups nobody would notice (an e-mail of a kind switched off, an event without subscriber) are not written.
+  const afterCommitIn = (target: EntityManager, options: { orderless?: boolean } = {}): AfterCommit => {
+    const followUp: AfterCommit['followUp'] = (queue, name, payload) => {
+      if (name === EMAIL_JOB && !config.mail.enabled.includes(payload.kind as EmailKind)) return;
+      followUps.push(writeFollowUp(target, { queue, name, payload }, now, config.relayAfterMs));
     };
+    return {
+      followUp,
+      publish(event) {
+        for (const subscriber of subscribersOf(event.type, subscribers)) {
+          const delivery = target.create(WebhookDelivery, {
+            id: uuidv7(),
+            subscriptionId: subscriber.id,
+            eventId: event.id,
+            eventType: event.type,
+            orderId: options.orderless ? null : event.orderId,
+            payload: eventBody(event),
+            status: 'pending',
+            attempts: 0,
+            createdAt: now,
+            updatedAt: now,
+          });
+          followUp('webhooks', DELIVER_JOB, { deliveryId: delivery.id });
+        }
+      },
+    };
+  };
   const outcome = await em.transactional(async (tx) => {
     const action = await tx.findOneOrFail(Action, actionId, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (action.status !== 'processing') return { kind: 'finished-before' } as const;
@@ -83,7 +108,7 @@ export async function runAction(deps: RunnerDeps, actionId: string, now: Date = 
             config: deps.config,
             now,
             log,
-            followUp: followUpIn(inner),
+            afterCommit: afterCommitIn(inner),
           },
           action.payload,
         ),
@@ -104,10 +129,10 @@ export async function runAction(deps: RunnerDeps, actionId: string, now: Date = 
         at: now,
       };
       if (await tx.count(Order, { id: action.orderId })) {
-        appendEvent(tx, rejected, followUpIn(tx));
+        appendEvent(tx, rejected, afterCommitIn(tx));
       } else {
         // A rejected placement leaves no order to hold a history; subscribers still hear of it.
-        followUpIn(tx)('webhooks', PUBLISH_JOB, {
+        afterCommitIn(tx, { orderless: true }).publish({
           id: uuidv7(),
           type: 'action.rejected',
           orderId: action.orderId,
@@ -121,7 +146,7 @@ export async function runAction(deps: RunnerDeps, actionId: string, now: Date = 
   });
   if (followUps.length > 0) {
     // After commit: a failure here only delays the follow-ups until the relay finds them in the outbox.
-    await enqueueFollowUps(em, deps.queues, followUps).catch((error: unknown) =>
+    await deps.queues.enqueueFollowUps(followUps).catch((error: unknown) =>
       deps.log.warn({ err: error, actionId }, 'could not enqueue follow-ups; the relay will'),
     );
   }

@@ -523,7 +523,11 @@ export class OutboxMessage {
   name!: string;
   payload!: Record<string, unknown>;
   createdAt!: Date;
-  enqueuedAt?: Date | null;
+  /** When the relay next makes sure a job exists for this row, while it is open. */
+  dueAt!: Date;
+  /** Set once the effect happened (`done`) or failed for good (`failed`). */
+  doneAt?: Date | null;
+  outcome?: 'done' | 'failed' | null;
 }
 
 export const OutboxMessageSchema = new EntitySchema<OutboxMessage>({
@@ -535,7 +539,9 @@ export const OutboxMessageSchema = new EntitySchema<OutboxMessage>({
     name: { type: 'string' },
     payload: { type: 'json' },
     createdAt: timestamp(),
-    enqueuedAt: { ...timestamp(), nullable: true },
+    dueAt: timestamp(),
+    doneAt: { ...timestamp(), nullable: true },
+    outcome: { type: 'string', nullable: true },
   },
 });
 

@@ -35,3 +35,20 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Runs `write` until it succeeds, as long as failures mean PostgreSQL cannot be reached and `forMs` has not passed.
+ * For recording an effect that already happened outside (an e-mail the server accepted, money paid back): failing
+ * there would make the job run the effect again.
+ */
+export async function writeWhileUnavailable<T>(write: () => Promise<T>, forMs = 60_000): Promise<T> {
+  const deadline = Date.now() + forMs;
+  for (let pause = 100; ; pause = Math.min(pause * 2, 2000)) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!isDatabaseUnavailable(error) || Date.now() + pause > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
+}

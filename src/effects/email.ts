@@ -1,12 +1,15 @@
 import nodemailer from 'nodemailer';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import type { Config, EmailKind } from '../../config/config.js';
+import type { Config } from '../../config/config.js';
+import type { EmailKind } from '../domain/follow-ups.js';
 import { formatMoney } from '../domain/money.js';
 import { Email, Order } from '../db/entities.js';
+import { writeWhileUnavailable } from '../db/errors.js';
+import { appendHistory } from '../db/history.js';
 import { uuidv7 } from '../db/ids.js';
-import { appendEvent } from '../actions/history.js';
 import { ensurePdf } from './pdf.js';
+import { RetryLaterError } from './retry-later.js';
 
 export interface EmailRequest {
   eventId: string;
@@ -88,7 +91,13 @@ export function createMailer(config: Config, log: Logger): Mailer {
       },
     };
   }
-  const transport = nodemailer.createTransport(smtpUrl);
+  // Bounded, so that a send ends (one way or the other) long before its claim could lapse: see CLAIM_SECONDS.
+  const transport = nodemailer.createTransport({
+    url: smtpUrl,
+    connectionTimeout: 10_000,
+    greetingTimeout: 10_000,
+    socketTimeout: 20_000,
+  });
   return {
     async send(message) {
       const info = await transport.sendMail({ from, ...message });
@@ -104,21 +113,38 @@ export interface EmailDeps {
   mailer: Mailer;
 }
 
-/** How long a claim to send a message holds: a worker that died while sending leaves it to another after this. */
-const CLAIM_SECONDS = 300;
+/**
+ * How long a claim to send a message holds unrenewed. A live sender renews it every `CLAIM_SECONDS / 3`; a sender
+ * that died stops renewing, and another job may claim the message once it lapsed, well before the queue's retries
+ * run out.
+ */
+export const CLAIM_SECONDS = 30;
+const BUSY_POLL_MS = 1000;
 
-/** Raised when another job is sending the same message right now; the queue retries this one later. */
-export class EmailBusyError extends Error {
-  constructor(emailId: string) {
-    super(`e-mail ${emailId} is being sent by another job`);
+/**
+ * Raised when another job holds the claim on the same message: not a failure, a retry once the claim lapsed (if its
+ * holder died) or the message was sent (then there is nothing left to do).
+ */
+export class EmailBusyError extends RetryLaterError {
+  constructor(emailId: string, retryAt: Date) {
+    super(`e-mail ${emailId} is being sent by another job`, retryAt);
     this.name = 'EmailBusyError';
   }
+}
+
+interface ClaimRow {
+  id: string;
+  status: Email['status'];
+  recipient: string;
+  subject: string;
+  claimed_at: Date | null;
+  claimed: boolean;
 }
 
 /**
  * Sends one e-mail at most once: its record (unique per event and kind) is created first, then claimed by one
  * conditional update, so that neither a retried job nor a duplicate running at the same time repeats a message
- * the server accepted.
+ * the server accepted. A message that failed for good may be claimed again: that is a retry asked for by hand.
  */
 export async function sendEmail(deps: EmailDeps, request: EmailRequest): Promise<'sent' | 'logged' | 'sent-before' | 'disabled'> {
   // Actions write no e-mail of a kind switched off; this catches jobs queued before EMAILS changed.
@@ -131,23 +157,36 @@ export async function sendEmail(deps: EmailDeps, request: EmailRequest): Promise
      values (?, ?, ?, ?, ?, ?, 'pending', now()) on conflict (event_id, kind) do nothing`,
     [uuidv7(), request.eventId, order.id, request.kind, order.customerEmail, message.subject],
   );
-  const [claimed] = await em.execute<{ id: string }[]>(
-    `update emails set status = 'sending', attempts = attempts + 1, claimed_at = now()
-     where event_id = ? and kind = ?
-       and (status = 'pending' or (status = 'sending' and claimed_at < now() - make_interval(secs => ?)))
-     returning id`,
-    [request.eventId, request.kind, CLAIM_SECONDS],
+  // The select reads the row as it was before the claim; `claimed` says whether this job took it.
+  const [email] = await em.execute<ClaimRow[]>(
+    `with claimed as (
+       update emails set status = 'sending', attempts = attempts + 1, claimed_at = now()
+       where event_id = ? and kind = ?
+         and (status in ('pending', 'failed') or (status = 'sending' and claimed_at < now() - make_interval(secs => ?)))
+       returning id)
+     select e.id, e.status, e.recipient, e.subject, e.claimed_at, exists (select 1 from claimed) as claimed
+     from emails e where e.event_id = ? and e.kind = ?`,
+    [request.eventId, request.kind, CLAIM_SECONDS, request.eventId, request.kind],
   );
-  const email = await em.findOneOrFail(Email, { eventId: request.eventId, kind: request.kind });
-  if (email.status === 'sent' || email.status === 'logged') return 'sent-before';
-  if (!claimed) throw new EmailBusyError(email.id);
+  if (!email) throw new Error(`e-mail record of event ${request.eventId} (${request.kind}) vanished`);
+  if (!email.claimed) {
+    if (email.status === 'sent' || email.status === 'logged') return 'sent-before';
+    // Look again once the claim lapsed, or sooner: the holder usually finishes in a moment.
+    const lapses = (email.claimed_at ? new Date(email.claimed_at).getTime() : Date.now()) + CLAIM_SECONDS * 1000;
+    throw new EmailBusyError(email.id, new Date(Math.min(lapses, Date.now() + BUSY_POLL_MS)));
+  }
 
-  const attachments =
-    request.kind === 'invoice_created' && typeof request.data.invoiceId === 'string'
-      ? [await ensurePdf(deps, 'invoice', request.data.invoiceId)].map((pdf) => ({ filename: pdf.fileName, content: pdf.content }))
-      : [];
+  const renew = setInterval(() => {
+    em.execute(`update emails set claimed_at = now() where id = ? and status = 'sending'`, [email.id]).catch((error: unknown) =>
+      deps.log.warn({ err: error, emailId: email.id }, 'could not renew the claim on an e-mail'),
+    );
+  }, (CLAIM_SECONDS * 1000) / 3);
   let providerId: string | null;
   try {
+    const attachments =
+      request.kind === 'invoice_created' && typeof request.data.invoiceId === 'string'
+        ? [await ensurePdf(deps, 'invoice', request.data.invoiceId)].map((pdf) => ({ filename: pdf.fileName, content: pdf.content }))
+        : [];
     providerId = await deps.mailer.send({ ...message, to: email.recipient, messageId: `<${email.id}@orderflow>`, attachments });
   } catch (error) {
     await em.nativeUpdate(
@@ -156,29 +195,30 @@ export async function sendEmail(deps: EmailDeps, request: EmailRequest): Promise
       { status: 'pending', lastError: error instanceof Error ? error.message : String(error) },
     );
     throw error;
+  } finally {
+    clearInterval(renew);
   }
   const status = providerId === null ? 'logged' : 'sent';
-  await em.transactional(async (tx) => {
+  await writeWhileUnavailable(() => em.fork().transactional(async (tx) => {
     await tx.nativeUpdate(Email, { id: email.id }, { status, providerId, sentAt: new Date(), lastError: null });
-    appendEvent(tx, {
+    appendHistory(tx, {
       orderId: order.id,
       type: `email.${status}`,
       actor: 'system',
       data: { emailId: email.id, kind: request.kind, recipient: email.recipient, subject: email.subject, providerId },
       at: new Date(),
     });
-  });
+  }));
   return status;
 }
 
 /** After the last attempt: the record says failed, and so does the order's history. */
 export async function markEmailFailed(deps: { orm: MikroORM }, request: EmailRequest, error: Error): Promise<void> {
-  if (error instanceof EmailBusyError) return; // the job that holds the claim decides
   await deps.orm.em.fork().transactional(async (tx) => {
     const email = await tx.findOne(Email, { eventId: request.eventId, kind: request.kind });
     if (!email || (email.status !== 'pending' && email.status !== 'sending')) return;
     Object.assign(email, { status: 'failed', lastError: error.message });
-    appendEvent(tx, {
+    appendHistory(tx, {
       orderId: email.orderId,
       type: 'email.failed',
       actor: 'system',

@@ -1,10 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { Order, Refund } from '../db/entities.js';
-import { appendEvent } from '../actions/history.js';
+import { writeWhileUnavailable } from '../db/errors.js';
+import { appendHistory } from '../db/history.js';
 import type { PaymentProvider } from './payment-provider.js';
-
-export const REFUND_PAYMENT_JOB = 'refund.payment';
 
 /**
  * Hands a committed refund to the payment provider, after commit and outside any transaction. The refund id is
@@ -26,21 +25,21 @@ export async function payRefund(
     currency: order.currency,
     paymentMethod: order.paymentMethod,
   });
-  await em.transactional(async (tx) => {
+  await writeWhileUnavailable(() => em.fork().transactional(async (tx) => {
     const updated = await tx.nativeUpdate(
       Refund,
       { id: refund.id, paymentStatus: { $ne: 'succeeded' } },
       { paymentStatus: 'succeeded', paymentReference: reference, updatedAt: new Date() },
     );
     if (updated === 0) return;
-    appendEvent(tx, {
+    appendHistory(tx, {
       orderId: order.id,
       type: 'refund.payment',
       actor: 'system',
       data: { refundId: refund.id, number: refund.number, provider: deps.provider.name, status: 'succeeded', reference },
       at: new Date(),
     });
-  });
+  }));
   deps.log.info({ refundId, reference }, 'refund paid back');
   return 'paid';
 }
@@ -52,7 +51,7 @@ export async function markRefundPaymentFailed(deps: { orm: MikroORM }, refundId:
     if (!refund || refund.paymentStatus !== 'pending') return;
     refund.paymentStatus = 'failed';
     refund.updatedAt = new Date();
-    appendEvent(tx, {
+    appendHistory(tx, {
       orderId: refund.orderId,
       type: 'refund.payment',
       actor: 'system',

@@ -2,18 +2,10 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
+import type { Subscriber, WebhookEvent } from '../domain/follow-ups.js';
 import { WebhookDelivery, WebhookSubscription } from '../db/entities.js';
-import { uuidv7 } from '../db/ids.js';
-import { appendEvent } from '../actions/history.js';
-
-/** An event as subscribers receive it. */
-export interface PublishedEvent {
-  id: string;
-  type: string;
-  orderId: string;
-  occurredAt: string;
-  data: Record<string, unknown>;
-}
+import { writeWhileUnavailable } from '../db/errors.js';
+import { appendHistory } from '../db/history.js';
 
 export const SIGNATURE_HEADER = 'orderflow-signature';
 
@@ -31,34 +23,17 @@ export interface WebhookDeps {
   log: Logger;
 }
 
-/** The event types some live subscription wants ('*' when one wants all). */
-export async function subscribedEventTypes(em: EntityManager): Promise<Set<string>> {
-  const rows = await em.execute<{ type: string }[]>(
-    'select distinct jsonb_array_elements_text(event_types) as type from webhook_subscriptions where deleted_at is null',
+/** The live subscriptions, with the event types each wants. */
+export async function liveSubscribers(em: EntityManager): Promise<Subscriber[]> {
+  const rows = await em.execute<{ id: string; event_types: string[] }[]>(
+    'select id, event_types from webhook_subscriptions where deleted_at is null',
   );
-  return new Set(rows.map((row) => row.type));
+  return rows.map((row) => ({ id: row.id, eventTypes: row.event_types }));
 }
 
-/**
- * Fans an event out to the subscriptions that want it: one delivery row per subscription (unique per
- * subscription and event, so publishing twice creates nothing new). Returns the deliveries still to make.
- */
-export async function publishEvent(deps: WebhookDeps, event: PublishedEvent): Promise<string[]> {
-  const em = deps.orm.em.fork();
-  const subscriptions = await em.find(WebhookSubscription, { deletedAt: null });
-  const wanted = subscriptions.filter((s) => s.eventTypes.includes(event.type) || s.eventTypes.includes('*'));
-  if (wanted.length === 0) return [];
-  const [order] = await em.execute<{ id: string }[]>('select id from orders where id = ?', [event.orderId]);
-  const body = { id: event.id, type: event.type, createdAt: event.occurredAt, orderId: event.orderId, data: event.data };
-  for (const subscription of wanted) {
-    await em.execute(
-      `insert into webhook_deliveries (id, subscription_id, event_id, event_type, order_id, payload, status, created_at, updated_at)
-       values (?, ?, ?, ?, ?, ?, 'pending', now(), now()) on conflict (subscription_id, event_id) do nothing`,
-      [uuidv7(), subscription.id, event.id, event.type, order ? event.orderId : null, JSON.stringify(body)],
-    );
-  }
-  const pending = await em.find(WebhookDelivery, { eventId: event.id, status: 'pending' }, { fields: ['id'] });
-  return pending.map((delivery) => delivery.id);
+/** The body every subscriber of an event receives. */
+export function eventBody(event: WebhookEvent): Record<string, unknown> {
+  return { id: event.id, type: event.type, createdAt: event.occurredAt, orderId: event.orderId, data: event.data };
 }
 
 const EXCERPT = 500;
@@ -106,7 +81,7 @@ export async function deliver(deps: WebhookDeps, deliveryId: string, now: () => 
   }
   const durationMs = Math.round(performance.now() - started);
   const delivered = failure === null;
-  await em.transactional(async (tx) => {
+  await writeWhileUnavailable(() => em.fork().transactional(async (tx) => {
     await tx.nativeUpdate(
       WebhookDelivery,
       { id: delivery.id },
@@ -121,7 +96,7 @@ export async function deliver(deps: WebhookDeps, deliveryId: string, now: () => 
       },
     );
     if (delivered && delivery.orderId) {
-      appendEvent(tx, {
+      appendHistory(tx, {
         orderId: delivery.orderId,
         type: 'webhook.delivered',
         actor: 'system',
@@ -129,7 +104,7 @@ export async function deliver(deps: WebhookDeps, deliveryId: string, now: () => 
         at: now(),
       });
     }
-  });
+  }));
   if (!delivered) throw new Error(`webhook delivery ${delivery.id} to ${subscription.url} failed: ${failure}`);
   return 'delivered';
 }
@@ -141,7 +116,7 @@ export async function markDeliveryFailed(deps: { orm: MikroORM }, deliveryId: st
     if (!delivery || delivery.status !== 'pending') return;
     Object.assign(delivery, { status: 'failed', updatedAt: new Date() });
     if (delivery.orderId) {
-      appendEvent(tx, {
+      appendHistory(tx, {
         orderId: delivery.orderId,
         type: 'webhook.failed',
         actor: 'system',

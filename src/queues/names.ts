@@ -4,8 +4,8 @@
  */
 export const ACTION_QUEUES = ['orders', 'invoices', 'shipments', 'refunds'] as const;
 export type ActionQueueName = (typeof ACTION_QUEUES)[number];
-/** Work after commit: PDFs, e-mail, webhook deliveries. */
-export const EFFECT_QUEUES = ['documents', 'notifications', 'webhooks'] as const;
+/** Work after commit: e-mail, webhook deliveries (and refund payments, on `refunds`). */
+export const EFFECT_QUEUES = ['notifications', 'webhooks'] as const;
 export const QUEUE_NAMES = [...ACTION_QUEUES, ...EFFECT_QUEUES, 'maintenance'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
@@ -16,6 +16,11 @@ export interface ActionJobData {
   /** For the operator in bull-board; absent until the order is placed. */
   orderNumber?: string;
 }
+
+/** Job names of the work after commit; each job's data carries the id of its outbox row as `messageId`. */
+export const EMAIL_JOB = 'email.send';
+export const DELIVER_JOB = 'webhook.deliver';
+export const REFUND_PAYMENT_JOB = 'refund.payment';
 
 export const RELAY_JOB = 'relay';
 export const OVERDUE_JOB = 'overdue';

@@ -1,31 +1,52 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { uuidv7 } from '../db/ids.js';
 import { OutboxMessage } from '../db/entities.js';
-import { isQueueName } from './names.js';
 import type { FollowUpMessage, Queues } from './queues.js';
 
-/** Writes follow-up work into the caller's transaction; it is enqueued only once that transaction committed. */
-export function writeFollowUp(em: EntityManager, message: Omit<FollowUpMessage, 'id'>, now: Date): FollowUpMessage {
-  const row = em.create(OutboxMessage, { id: uuidv7(), ...message, createdAt: now, enqueuedAt: null });
+/**
+ * The outbox is the ledger of work after commit (SPEC §1): a row is written in the transaction that asks for the
+ * work, handed to its queue once that committed, and stays open until the work happened or failed for good. Redis
+ * only carries it: whatever Redis loses, the relay finds the open row and hands it over again.
+ */
+
+/** Writes follow-up work into the caller's transaction; the relay looks at it again from `dueAt` if still open. */
+export function writeFollowUp(
+  em: EntityManager,
+  message: Omit<FollowUpMessage, 'id'>,
+  now: Date,
+  relayAfterMs: number,
+): FollowUpMessage {
+  const row = em.create(OutboxMessage, {
+    id: uuidv7(),
+    ...message,
+    createdAt: now,
+    dueAt: new Date(now.getTime() + relayAfterMs),
+    doneAt: null,
+    outcome: null,
+  });
   return { id: row.id, queue: message.queue, name: message.name, payload: message.payload };
 }
 
-/** Hands committed follow-ups to their queues and marks them enqueued. */
-export async function enqueueFollowUps(em: EntityManager, queues: Queues, messages: readonly FollowUpMessage[]): Promise<void> {
-  if (messages.length === 0) return;
-  await queues.enqueueFollowUps(messages);
-  await em.execute('update outbox set enqueued_at = now() where id in (select jsonb_array_elements_text(?::jsonb)::uuid)', [
-    JSON.stringify(messages.map((m) => m.id)),
-  ]);
+/**
+ * Records follow-up work and hands it to its queue at once, outside any action (a redelivery asked for by hand);
+ * if Redis cannot take it now, the relay will.
+ */
+export async function recordFollowUp(
+  em: EntityManager,
+  queues: Queues,
+  message: Omit<FollowUpMessage, 'id'>,
+  relayAfterMs: number,
+): Promise<FollowUpMessage> {
+  const written = writeFollowUp(em, message, new Date(), relayAfterMs);
+  await em.flush();
+  await queues.enqueueFollowUps([written]).catch(() => undefined);
+  return written;
 }
 
-/** Follow-ups committed at least `afterMs` ago that no queue has taken yet (the process died, Redis was away). */
-export async function unsentFollowUps(em: EntityManager, afterMs: number, limit: number): Promise<FollowUpMessage[]> {
-  const rows = await em.execute<{ id: string; queue: string; name: string; payload: Record<string, unknown> }[]>(
-    `select id, queue, name, payload from outbox
-     where enqueued_at is null and created_at < now() - make_interval(secs => ?)
-     order by created_at limit ${limit}`,
-    [afterMs / 1000],
+/** The effect of an outbox row happened, or failed for good (then it is closed until someone retries it). */
+export async function closeFollowUp(em: EntityManager, messageId: string, outcome: 'done' | 'failed'): Promise<void> {
+  await em.execute(
+    `update outbox set done_at = now(), outcome = ? where id = ? and outcome is distinct from ?`,
+    [outcome, messageId, outcome],
   );
-  return rows.flatMap((row) => (isQueueName(row.queue) ? [{ id: row.id, queue: row.queue, name: row.name, payload: row.payload }] : []));
 }

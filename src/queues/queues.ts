@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config/config.js';
-import { QUEUE_NAMES, type ActionJobData, type QueueName } from './names.js';
+import { DELIVER_JOB, QUEUE_NAMES, type ActionJobData, type QueueName } from './names.js';
 
 const DAY_SECONDS = 86_400;
 
@@ -12,6 +12,15 @@ export function jobOptions(config: Config): JobsOptions {
     removeOnComplete: { age: 3600, count: 10_000 },
     removeOnFail: { age: config.failedJobRetentionDays * DAY_SECONDS },
   };
+}
+
+/**
+ * Options of a follow-up's job, from its name: webhook deliveries retry for about a day, the rest like actions.
+ * Used for the first enqueue and for every later one by the relay, so a job handed over again behaves the same.
+ */
+export function followUpJobOptions(config: Config, name: string): JobsOptions {
+  const { webhooks } = config;
+  return name === DELIVER_JOB ? { attempts: webhooks.attempts, backoff: { type: 'exponential', delay: webhooks.backoffMs } } : {};
 }
 
 export interface FollowUpMessage {
@@ -39,7 +48,7 @@ export class Queues {
 
   constructor(
     connection: Redis,
-    config: Config,
+    private readonly config: Config,
     private readonly queueOf: (actionType: string) => QueueName,
     onError: (error: Error, queue: QueueName) => void,
   ) {
@@ -89,11 +98,22 @@ export class Queues {
     );
   }
 
-  /** Enqueues follow-up work written to the outbox; the job id is the message id, so adding twice is harmless. */
+  /**
+   * Enqueues follow-up work written to the outbox, one bulk add per queue; the job id is the message id, so adding
+   * twice is harmless while the job is kept.
+   */
   async enqueueFollowUps(messages: readonly FollowUpMessage[]): Promise<void> {
+    const byQueue = new Map<QueueName, FollowUpMessage[]>();
+    for (const message of messages) byQueue.set(message.queue, [...(byQueue.get(message.queue) ?? []), message]);
     await Promise.all(
-      messages.map((message) =>
-        this.get(message.queue).add(message.name, { ...message.payload, messageId: message.id }, { jobId: message.id }),
+      [...byQueue].map(([name, group]) =>
+        this.get(name).addBulk(
+          group.map((message) => ({
+            name: message.name,
+            data: { ...message.payload, messageId: message.id },
+            opts: { jobId: message.id, ...followUpJobOptions(this.config, message.name) },
+          })),
+        ),
       ),
     );
   }

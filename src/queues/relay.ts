@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { enqueueFollowUps, unsentFollowUps } from './outbox.js';
-import type { EnqueuedAction, Queues } from './queues.js';
+import { isQueueName } from './names.js';
+import type { EnqueuedAction, FollowUpMessage, Queues } from './queues.js';
 
 const BATCH = 1000;
 const MAX_BATCHES = 20;
@@ -40,24 +40,57 @@ export async function relayUnfinishedActions(em: EntityManager, queues: Queues, 
   return relayed;
 }
 
-/** Enqueues follow-ups (outbox rows) that were committed but never handed to a queue. */
-export async function relayFollowUps(em: EntityManager, queues: Queues, afterMs: number): Promise<number> {
+/** Job states in which the job will still run by itself. */
+const ALIVE = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+/**
+ * Makes sure every open follow-up that is due has a job that will run it: a job Redis lost (restarted empty, the
+ * process died before the enqueue) is added again; a job that finished while its row stayed open (the process died
+ * between the effect and closing the row, or BullMQ failed it for stalling) is replaced, and the idempotent effect
+ * runs again and closes the row. Each row looked at is due again only `recheckMs` later. Returns how many jobs were
+ * handed to the queues.
+ */
+export async function relayFollowUps(em: EntityManager, queues: Queues, recheckMs: number): Promise<number> {
   let relayed = 0;
   for (let batch = 0; batch < MAX_BATCHES; batch++) {
-    const messages = await unsentFollowUps(em, afterMs, BATCH);
-    await enqueueFollowUps(em, queues, messages);
-    relayed += messages.length;
-    if (messages.length < BATCH) break;
+    const rows = await em.execute<{ id: string; queue: string; name: string; payload: Record<string, unknown> }[]>(
+      `update outbox set due_at = now() + make_interval(secs => ?)
+       where id in (
+         select id from outbox where done_at is null and due_at <= now()
+         order by due_at limit ${BATCH}
+         for update skip locked)
+       returning id, queue, name, payload`,
+      [recheckMs / 1000],
+    );
+    const missing: FollowUpMessage[] = [];
+    await Promise.all(
+      rows.map(async (row) => {
+        if (!isQueueName(row.queue)) return;
+        const queue = queues.get(row.queue);
+        const state = await queue.getJobState(row.id);
+        if (ALIVE.has(state)) return;
+        if (state !== 'unknown') await queue.remove(row.id);
+        missing.push({ id: row.id, queue: row.queue, name: row.name, payload: row.payload });
+      }),
+    );
+    await queues.enqueueFollowUps(missing);
+    relayed += missing.length;
+    if (rows.length < BATCH) break;
   }
   return relayed;
 }
 
-/** Forgets follow-ups handed to a queue more than a week ago; the history keeps what they did. */
+/** Forgets follow-ups closed more than a week ago; the history and the e-mail and delivery records keep what they did. */
 export async function pruneOutbox(em: EntityManager): Promise<number> {
   const rows = await em.execute<{ id: string }[]>(
     `delete from outbox where id in (
-       select id from outbox where enqueued_at < now() - interval '7 days' limit ${BATCH})
+       select id from outbox where done_at < now() - interval '7 days' limit ${BATCH})
      returning id`,
   );
   return rows.length;
+}
+
+/** Redis came back and may have lost every job: every open follow-up is due for a look now. */
+export async function followUpsDueNow(em: EntityManager): Promise<void> {
+  await em.execute('update outbox set due_at = now() where done_at is null and due_at > now()');
 }

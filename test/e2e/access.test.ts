@@ -146,7 +146,7 @@ beforeAll(async () => {
     async () => {
       const [busy] = await h.sql<{ n: number }>(
         `select (select count(*) from actions where status in ('queued', 'processing'))
-              + (select count(*) from outbox where enqueued_at is null)
+              + (select count(*) from outbox where done_at is null)
               + (select count(*) from webhook_deliveries where status = 'pending')
               + (select count(*) from emails where status in ('pending', 'sending')) as n`,
       );

@@ -134,7 +134,7 @@ describe('bull-board', () => {
     const ok = await h.get('/admin/queues/api/queues', { key: null, headers: { authorization: basic('ops', KEYS.admin) } });
     expect(ok.statusCode).toBe(200);
     const names = (ok.json().queues as { name: string }[]).map((q) => q.name).sort();
-    expect(names).toEqual(['documents', 'invoices', 'maintenance', 'notifications', 'orders', 'refunds', 'shipments', 'webhooks']);
+    expect(names).toEqual(['invoices', 'maintenance', 'notifications', 'orders', 'refunds', 'shipments', 'webhooks']);
     const page = await h.get('/admin/queues', { key: null, headers: { authorization: basic('ops', KEYS.admin) } });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toContain('text/html');

@@ -2,14 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { PDFParse } from 'pdf-parse';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PDF_JOB } from '../../src/effects/routing.js';
 import { orderBody } from '../support/fixtures.js';
 import { newKey, startHarness, type Harness } from '../support/harness.js';
-import { eventually } from '../support/wait.js';
 
 /**
- * SPEC §3.4 and §3.6: every invoice and credit memo gets a PDF, rendered by the documents worker after commit and
- * served by GET /v1/invoices/{id}/pdf and /v1/refunds/{id}/pdf. The text is read back out of the PDF with pdf-parse.
+ * SPEC §3.4 and §3.6: every invoice and credit memo has a PDF, rendered when first asked for (GET
+ * /v1/invoices/{id}/pdf and /v1/refunds/{id}/pdf, or the invoice e-mail) and stored once. The text is read back out of the PDF with pdf-parse.
  */
 let h: Harness;
 
@@ -46,14 +44,6 @@ async function pdfLines(content: Buffer): Promise<string[]> {
   }
 }
 
-/** GETs a document's PDF once it is rendered. */
-async function renderedPdf(path: string): Promise<LightMyRequestResponse> {
-  return eventually(`the PDF at ${path}`, async () => {
-    const res = await h.get(path);
-    return res.statusCode === 200 ? res : null;
-  });
-}
-
 function expectPdf(res: LightMyRequestResponse, fileName: string) {
   expect(res.statusCode).toBe(200);
   expect(res.headers['content-type']).toBe('application/pdf');
@@ -82,7 +72,7 @@ describe('invoice and credit memo PDFs', () => {
     const invoice = (await h.get(`/v1/invoices/${invoiceId}`)).json();
     expect(invoice).toMatchObject({ number: 'INV-000001', state: 'paid', subTotal: 4997, shipping: 500, tax: 500, grandTotal: 5997 });
 
-    const res = await renderedPdf(`/v1/invoices/${invoiceId}/pdf`);
+    const res = await h.get(`/v1/invoices/${invoiceId}/pdf`);
     expectPdf(res, 'INV-000001.pdf');
     const lines = await pdfLines(res.rawPayload);
     expect(lines.slice(0, sellerLines.length)).toEqual(sellerLines);
@@ -127,7 +117,7 @@ describe('invoice and credit memo PDFs', () => {
     const refund = (await h.get(`/v1/refunds/${refundId}`)).json();
     expect(refund).toMatchObject({ number: 'RFD-000001', subTotal: 1999, tax: 200, shipping: 0, adjustmentFee: 99, grandTotal: 2100 });
 
-    const res = await renderedPdf(`/v1/refunds/${refundId}/pdf`);
+    const res = await h.get(`/v1/refunds/${refundId}/pdf`);
     expectPdf(res, 'RFD-000001.pdf');
     const lines = await pdfLines(res.rawPayload);
     expect(lines.slice(0, sellerLines.length)).toEqual(sellerLines);
@@ -162,7 +152,7 @@ describe('invoice and credit memo PDFs', () => {
     expect(invoice).toMatchObject({ state: 'pending', grandTotal: 5997, paidAmount: 0 });
     expect(Date.parse(invoice.dueAt) - Date.parse(invoice.createdAt)).toBe(14 * 86_400_000);
 
-    const res = await renderedPdf(`/v1/invoices/${id}/pdf`);
+    const res = await h.get(`/v1/invoices/${id}/pdf`);
     expectPdf(res, `${invoice.number}.pdf`);
     const lines = await pdfLines(res.rawPayload);
     expect(lines).toEqual(
@@ -198,7 +188,7 @@ describe('invoice and credit memo PDFs', () => {
       const id = (await act(`/v1/orders/${placed}/invoices`, {})).invoiceId!;
       const invoice = (await h.get(`/v1/invoices/${id}`)).json();
       expect(invoice.grandTotal).toBe(order.grandTotal);
-      const res = await renderedPdf(`/v1/invoices/${id}/pdf`);
+      const res = await h.get(`/v1/invoices/${id}/pdf`);
       expectPdf(res, `${invoice.number}.pdf`);
       const lines = await pdfLines(res.rawPayload);
       expect(lines).toEqual(expect.arrayContaining([`Invoice ${invoice.number}`, order.items[0]!.sku, order.items[0]!.name, ...expected]));
@@ -206,20 +196,18 @@ describe('invoice and credit memo PDFs', () => {
     }
   });
 
-  it('answers 202 with Retry-After while the PDF is not rendered, and 200 once the documents worker rendered it', async () => {
+  it('renders a PDF on its first request and stores it once: no job, the same file every time after', async () => {
     const path = `/v1/invoices/${invoiceId}/pdf`;
-    const before = await renderedPdf(path);
+    const before = await h.get(path);
+    expectPdf(before, 'INV-000001.pdf');
     expect(await h.sql('delete from pdf_documents where document_id = ? returning document_id', [invoiceId])).toHaveLength(1);
 
-    const pending = await h.get(path);
-    expect(pending.statusCode).toBe(202);
-    expect(pending.headers['retry-after']).toBe('2');
-    expect(pending.json()).toEqual({ status: 'rendering' });
-
-    await h.runtime.queues.get('documents').add(PDF_JOB, { kind: 'invoice', documentId: invoiceId }, { jobId: `rerender-${randomUUID()}` });
-    const after = await renderedPdf(path);
-    expectPdf(after, 'INV-000001.pdf');
-    expect(await pdfLines(after.rawPayload)).toEqual(await pdfLines(before.rawPayload));
+    const [first, second] = await Promise.all([h.get(path), h.get(path)]);
+    expectPdf(first!, 'INV-000001.pdf');
+    expect(second!.rawPayload.equals(first!.rawPayload)).toBe(true);
+    expect(await pdfLines(first!.rawPayload)).toEqual(await pdfLines(before.rawPayload));
+    expect(await h.sql('select count(*)::int as n from pdf_documents where document_id = ?', [invoiceId])).toEqual([{ n: 1 }]);
+    expect((await h.get(path)).rawPayload.equals(first!.rawPayload)).toBe(true);
   });
 
   it('answers 404 for an unknown document and 403 for a storefront key', async () => {

@@ -54,6 +54,7 @@ export async function startHarness(
     JOB_BACKOFF_MS: '50',
     RELAY_INTERVAL_MS: '200',
     RELAY_AFTER_MS: '300',
+    RELAY_RECHECK_MS: '1000',
     ...options.env,
   });
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

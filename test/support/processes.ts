@@ -16,6 +16,7 @@ export function harnessEnv(config: Config, keys: string): NodeJS.ProcessEnv {
     JOB_BACKOFF_MS: String(config.jobBackoffMs),
     RELAY_INTERVAL_MS: String(config.relayIntervalMs),
     RELAY_AFTER_MS: String(config.relayAfterMs),
+    RELAY_RECHECK_MS: String(config.relayRecheckMs),
   };
 }
 

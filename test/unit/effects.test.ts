@@ -1,10 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { formatMoney } from '../../src/domain/money.js';
-import { EMAIL_JOB, effectsOf, followUpWanted, PDF_JOB, PUBLISH_JOB, WEBHOOK_EVENT_TYPES, type Effects } from '../../src/effects/routing.js';
+import { followUpsOf, subscribersOf, WEBHOOK_EVENT_TYPES, type FollowUps } from '../../src/domain/follow-ups.js';
 import { composeEmail } from '../../src/effects/email.js';
 import { signature } from '../../src/effects/webhooks.js';
-import { REFUND_PAYMENT_JOB } from '../../src/effects/refund-payment.js';
 
 /** Groups the digits of a non-negative integer string in threes with commas, independently of formatMoney. */
 function groupThousands(digits: string): string {
@@ -66,117 +65,102 @@ describe('formatMoney', () => {
   });
 });
 
-describe('followUpWanted', () => {
-  const audience = { emails: ['order_placed'] as const, eventTypes: new Set(['invoice.paid']) };
+describe('subscribersOf', () => {
+  const subscribers = [
+    { id: 'paid', eventTypes: ['invoice.paid'] },
+    { id: 'all', eventTypes: ['*'] },
+    { id: 'both', eventTypes: ['order.placed', 'invoice.paid'] },
+  ];
 
-  it('writes an e-mail only of a kind switched on', () => {
-    expect(followUpWanted(EMAIL_JOB, { kind: 'order_placed' }, audience)).toBe(true);
-    expect(followUpWanted(EMAIL_JOB, { kind: 'invoice_created' }, audience)).toBe(false);
-    expect(followUpWanted(EMAIL_JOB, { kind: 'order_placed' }, { ...audience, emails: [] })).toBe(false);
+  it('an event goes to the subscriptions that want its type, and to those that want all types', () => {
+    expect(subscribersOf('invoice.paid', subscribers).map((s) => s.id)).toEqual(['paid', 'all', 'both']);
+    expect(subscribersOf('order.placed', subscribers).map((s) => s.id)).toEqual(['all', 'both']);
+    expect(subscribersOf('refund.issued', subscribers).map((s) => s.id)).toEqual(['all']);
   });
 
-  it('publishes an event only when a subscription wants its type, or all types', () => {
-    expect(followUpWanted(PUBLISH_JOB, { type: 'invoice.paid' }, audience)).toBe(true);
-    expect(followUpWanted(PUBLISH_JOB, { type: 'order.placed' }, audience)).toBe(false);
-    expect(followUpWanted(PUBLISH_JOB, { type: 'order.placed' }, { ...audience, eventTypes: new Set(['*']) })).toBe(true);
-    expect(followUpWanted(PUBLISH_JOB, { type: 'order.placed' }, { ...audience, eventTypes: new Set() })).toBe(false);
-  });
-
-  it('always writes the rest (PDFs, refund payments)', () => {
-    const nobody = { emails: [], eventTypes: new Set<string>() };
-    expect(followUpWanted(PDF_JOB, { kind: 'invoice', documentId: 'x' }, nobody)).toBe(true);
-    expect(followUpWanted(REFUND_PAYMENT_JOB, { refundId: 'x' }, nobody)).toBe(true);
+  it('without subscriptions an event goes nowhere', () => {
+    expect(subscribersOf('order.placed', [])).toEqual([]);
+    expect(subscribersOf('order.placed', [{ id: 'paid', eventTypes: ['invoice.paid'] }])).toEqual([]);
   });
 });
 
-describe('effectsOf', () => {
-  const none: Effects = { webhooks: [], email: null, pdf: null };
+describe('followUpsOf', () => {
+  const none: FollowUps = { webhooks: [], email: null };
 
   it('order.place → order.placed webhook and order_placed e-mail', () => {
-    expect(effectsOf('order.place', {})).toEqual({ webhooks: ['order.placed'], email: 'order_placed', pdf: null });
+    expect(followUpsOf('order.place', {})).toEqual({ webhooks: ['order.placed'], email: 'order_placed' });
   });
 
   it('status.changed → order.status_changed webhook only', () => {
-    expect(effectsOf('status.changed', { from: 'new', to: 'processing' })).toEqual({
+    expect(followUpsOf('status.changed', { from: 'new', to: 'processing' })).toEqual({
       webhooks: ['order.status_changed'],
-      email: null,
-      pdf: null,
+      email: null
     });
   });
 
-  it('invoice.create of a pending invoice → invoice.created, e-mail and invoice PDF', () => {
-    expect(effectsOf('invoice.create', { invoiceId: 'inv-1', state: 'pending' })).toEqual({
+  it('invoice.create of a pending invoice → invoice.created and e-mail', () => {
+    expect(followUpsOf('invoice.create', { invoiceId: 'inv-1', state: 'pending' })).toEqual({
       webhooks: ['invoice.created'],
       email: 'invoice_created',
-      pdf: { kind: 'invoice', documentId: 'inv-1' },
     });
   });
 
   it('invoice.create of a paid invoice → invoice.created and invoice.paid', () => {
-    expect(effectsOf('invoice.create', { invoiceId: 'inv-2', state: 'paid' })).toEqual({
+    expect(followUpsOf('invoice.create', { invoiceId: 'inv-2', state: 'paid' })).toEqual({
       webhooks: ['invoice.created', 'invoice.paid'],
       email: 'invoice_created',
-      pdf: { kind: 'invoice', documentId: 'inv-2' },
     });
   });
 
-  it('invoice.create without an invoice id renders no PDF', () => {
-    expect(effectsOf('invoice.create', { state: 'pending' }).pdf).toBeNull();
-    expect(effectsOf('invoice.create', { invoiceId: 42, state: 'pending' }).pdf).toBeNull();
-  });
-
   it('invoice.pay → invoice.paid only when the invoice became paid', () => {
-    expect(effectsOf('invoice.pay', { state: 'paid' })).toEqual({ webhooks: ['invoice.paid'], email: null, pdf: null });
-    expect(effectsOf('invoice.pay', { state: 'pending' })).toEqual(none);
-    expect(effectsOf('invoice.pay', { state: 'overdue' })).toEqual(none);
-    expect(effectsOf('invoice.pay', {})).toEqual(none);
+    expect(followUpsOf('invoice.pay', { state: 'paid' })).toEqual({ webhooks: ['invoice.paid'], email: null });
+    expect(followUpsOf('invoice.pay', { state: 'pending' })).toEqual(none);
+    expect(followUpsOf('invoice.pay', { state: 'overdue' })).toEqual(none);
+    expect(followUpsOf('invoice.pay', {})).toEqual(none);
   });
 
   it('invoice.remind → invoice_overdue e-mail only when data.reminder === true', () => {
-    expect(effectsOf('invoice.remind', { reminder: true })).toEqual({ webhooks: [], email: 'invoice_overdue', pdf: null });
-    expect(effectsOf('invoice.remind', { reminder: false })).toEqual(none);
-    expect(effectsOf('invoice.remind', { reminder: 'true' })).toEqual(none);
-    expect(effectsOf('invoice.remind', {})).toEqual(none);
+    expect(followUpsOf('invoice.remind', { reminder: true })).toEqual({ webhooks: [], email: 'invoice_overdue' });
+    expect(followUpsOf('invoice.remind', { reminder: false })).toEqual(none);
+    expect(followUpsOf('invoice.remind', { reminder: 'true' })).toEqual(none);
+    expect(followUpsOf('invoice.remind', {})).toEqual(none);
   });
 
   it('shipment.create → shipment.dispatched webhook and e-mail', () => {
-    expect(effectsOf('shipment.create', { shipmentId: 's-1' })).toEqual({
+    expect(followUpsOf('shipment.create', { shipmentId: 's-1' })).toEqual({
       webhooks: ['shipment.dispatched'],
-      email: 'shipment_dispatched',
-      pdf: null,
+      email: 'shipment_dispatched'
     });
   });
 
   it('shipment.deliver → shipment.delivered webhook only', () => {
-    expect(effectsOf('shipment.deliver', { shipmentId: 's-1' })).toEqual({ webhooks: ['shipment.delivered'], email: null, pdf: null });
+    expect(followUpsOf('shipment.deliver', { shipmentId: 's-1' })).toEqual({ webhooks: ['shipment.delivered'], email: null });
   });
 
-  it('refund.create → refund.issued, refund_issued e-mail and refund PDF', () => {
-    expect(effectsOf('refund.create', { refundId: 'ref-1' })).toEqual({
+  it('refund.create → refund.issued and refund_issued e-mail', () => {
+    expect(followUpsOf('refund.create', { refundId: 'ref-1' })).toEqual({
       webhooks: ['refund.issued'],
       email: 'refund_issued',
-      pdf: { kind: 'refund', documentId: 'ref-1' },
     });
-    expect(effectsOf('refund.create', {}).pdf).toBeNull();
   });
 
   it('order.cancel → order_canceled e-mail only', () => {
-    expect(effectsOf('order.cancel', { reason: 'x' })).toEqual({ webhooks: [], email: 'order_canceled', pdf: null });
+    expect(followUpsOf('order.cancel', { reason: 'x' })).toEqual({ webhooks: [], email: 'order_canceled' });
   });
 
   it('order.comment → comment e-mail only when notifyCustomer is true', () => {
-    expect(effectsOf('order.comment', { comment: 'hi', notifyCustomer: true })).toEqual({ webhooks: [], email: 'comment', pdf: null });
-    expect(effectsOf('order.comment', { comment: 'hi', notifyCustomer: false })).toEqual(none);
-    expect(effectsOf('order.comment', { comment: 'hi' })).toEqual(none);
+    expect(followUpsOf('order.comment', { comment: 'hi', notifyCustomer: true })).toEqual({ webhooks: [], email: 'comment' });
+    expect(followUpsOf('order.comment', { comment: 'hi', notifyCustomer: false })).toEqual(none);
+    expect(followUpsOf('order.comment', { comment: 'hi' })).toEqual(none);
   });
 
   it('action.rejected → action.rejected webhook only', () => {
-    expect(effectsOf('action.rejected', { code: 'OUT_OF_STOCK' })).toEqual({ webhooks: ['action.rejected'], email: null, pdf: null });
+    expect(followUpsOf('action.rejected', { code: 'OUT_OF_STOCK' })).toEqual({ webhooks: ['action.rejected'], email: null });
   });
 
   it('unknown history types set off nothing', () => {
     for (const type of ['', 'order.hold', 'email.sent', 'webhook.delivered', 'ORDER.PLACE', 'order.place ']) {
-      expect(effectsOf(type, { invoiceId: 'x', refundId: 'y', state: 'paid', reminder: true, notifyCustomer: true })).toEqual(none);
+      expect(followUpsOf(type, { invoiceId: 'x', refundId: 'y', state: 'paid', reminder: true, notifyCustomer: true })).toEqual(none);
     }
   });
 
@@ -200,7 +184,7 @@ describe('effectsOf', () => {
     const known: readonly string[] = WEBHOOK_EVENT_TYPES;
     const produced = new Set<string>();
     for (const [type, data] of inputs) {
-      for (const webhook of effectsOf(type, data).webhooks) {
+      for (const webhook of followUpsOf(type, data).webhooks) {
         expect(known, `${type} returned ${webhook}`).toContain(webhook);
         produced.add(webhook);
       }

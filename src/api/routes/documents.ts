@@ -5,8 +5,7 @@ import { PayInvoiceBody, payInvoice } from '../../actions/invoice.js';
 import { Uuid } from '../../actions/schemas.js';
 import { DeliverShipmentBody, deliverShipment } from '../../actions/shipment.js';
 import { Invoice, InvoiceItem, Order, OrderLine, Refund, RefundItem, Shipment, ShipmentItem } from '../../db/entities.js';
-import { readPdf } from '../../effects/pdf.js';
-import { PDF_JOB } from '../../effects/routing.js';
+import { ensurePdf } from '../../effects/pdf.js';
 import type { Runtime } from '../../runtime.js';
 import type { Intake } from '../intake.js';
 import { notFound } from '../problem.js';
@@ -117,7 +116,6 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intak
           produces: ['application/pdf'],
           response: {
             200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary', description: 'application/pdf' }),
-            202: Type.Object({ status: Type.Literal('rendering') }, { description: 'not rendered yet; see Retry-After' }),
           },
         },
       },
@@ -125,15 +123,8 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intak
         const fork = em();
         const exists = kind === 'invoice' ? await fork.count(Invoice, request.params.id) : await fork.count(Refund, request.params.id);
         if (!exists) throw notFound(kind, request.params.id);
-        const pdf = await readPdf(fork, request.params.id);
-        if (!pdf) {
-          // Ask again, in case its rendering job was lost or gave up; the job id makes this idempotent.
-          await runtime.queues
-            .get('documents')
-            .add(PDF_JOB, { kind, documentId: request.params.id }, { jobId: `pdf-${request.params.id}` })
-            .catch((error: unknown) => request.log.warn({ err: error }, 'could not enqueue the PDF rendering'));
-          return reply.code(202).header('retry-after', '2').send({ status: 'rendering' as const });
-        }
+        // Rendered on the first request and stored: later requests, and the invoice e-mail, get the same file.
+        const pdf = await ensurePdf(runtime, kind, request.params.id);
         return reply
           .type('application/pdf')
           .header('content-disposition', `inline; filename="${pdf.fileName}"`)

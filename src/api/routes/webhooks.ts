@@ -3,8 +3,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Strict, Uuid } from '../../actions/schemas.js';
 import { WebhookDelivery, WebhookSubscription } from '../../db/entities.js';
 import { uuidv7 } from '../../db/ids.js';
-import { DELIVER_JOB, WEBHOOK_EVENT_TYPES } from '../../effects/routing.js';
+import { WEBHOOK_EVENT_TYPES } from '../../domain/follow-ups.js';
 import { newSecret } from '../../effects/webhooks.js';
+import { DELIVER_JOB } from '../../queues/names.js';
+import { recordFollowUp } from '../../queues/outbox.js';
 import type { Runtime } from '../../runtime.js';
 import { notFound } from '../problem.js';
 
@@ -148,14 +150,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = as
       const delivery = await fork.findOne(WebhookDelivery, request.params.id);
       if (!delivery) throw notFound('webhook delivery', request.params.id);
       Object.assign(delivery, { status: 'pending', updatedAt: new Date() });
-      await fork.flush();
-      const { webhooks } = runtime.config;
-      await runtime.queues.get('webhooks').add(
-        DELIVER_JOB,
-        { deliveryId: delivery.id },
-        // A job id of its own: the first delivery's job may still be kept.
-        { jobId: `${delivery.id}-${uuidv7()}`, attempts: webhooks.attempts, backoff: { type: 'exponential', delay: webhooks.backoffMs } },
-      );
+      await recordFollowUp(fork, runtime.queues, { queue: 'webhooks', name: DELIVER_JOB, payload: { deliveryId: delivery.id } }, runtime.config.relayAfterMs);
       return reply.code(202).send(deliveryView(delivery));
     },
   );

@@ -1,0 +1,87 @@
+/** The e-mails orderflow sends (SPEC §3.8), each switchable with EMAILS. */
+export const EMAIL_KINDS = [
+  'order_placed',
+  'invoice_created',
+  'shipment_dispatched',
+  'refund_issued',
+  'order_canceled',
+  'comment',
+  'invoice_overdue',
+] as const;
+export type EmailKind = (typeof EMAIL_KINDS)[number];
+
+export const isEmailKind = (value: string): value is EmailKind => (EMAIL_KINDS as readonly string[]).includes(value);
+
+/** The webhook event types orderflow publishes (SPEC §3.8). */
+export const WEBHOOK_EVENT_TYPES = [
+  'order.placed',
+  'order.status_changed',
+  'invoice.created',
+  'invoice.paid',
+  'shipment.dispatched',
+  'shipment.delivered',
+  'refund.issued',
+  'action.rejected',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
+
+export interface FollowUps {
+  webhooks: WebhookEventType[];
+  email: EmailKind | null;
+}
+
+const NONE: FollowUps = { webhooks: [], email: null };
+
+/**
+ * What an entry of an order's history sets off once its transaction commits: webhook events and an e-mail to the
+ * customer. One table, so that every action gets the same follow-ups for the same entry. (PDFs are rendered when
+ * first asked for, not set off.)
+ */
+export function followUpsOf(historyType: string, data: Record<string, unknown>): FollowUps {
+  switch (historyType) {
+    case 'order.place':
+      return { webhooks: ['order.placed'], email: 'order_placed' };
+    case 'status.changed':
+      return { ...NONE, webhooks: ['order.status_changed'] };
+    case 'invoice.create':
+      return { webhooks: data.state === 'paid' ? ['invoice.created', 'invoice.paid'] : ['invoice.created'], email: 'invoice_created' };
+    case 'invoice.pay':
+      return { ...NONE, webhooks: data.state === 'paid' ? ['invoice.paid'] : [] };
+    case 'invoice.remind':
+      return { ...NONE, email: data.reminder === true ? 'invoice_overdue' : null };
+    case 'shipment.create':
+      return { webhooks: ['shipment.dispatched'], email: 'shipment_dispatched' };
+    case 'shipment.deliver':
+      return { ...NONE, webhooks: ['shipment.delivered'] };
+    case 'refund.create':
+      return { webhooks: ['refund.issued'], email: 'refund_issued' };
+    case 'order.cancel':
+      return { ...NONE, email: 'order_canceled' };
+    case 'order.comment':
+      return { ...NONE, email: data.notifyCustomer === true ? 'comment' : null };
+    case 'action.rejected':
+      return { ...NONE, webhooks: ['action.rejected'] };
+    default:
+      return NONE;
+  }
+}
+
+/** A webhook subscription as the follow-up rules see it: which event types it wants ('*': all). */
+export interface Subscriber {
+  id: string;
+  eventTypes: readonly string[];
+}
+
+/** The subscriptions that want an event of this type. */
+export function subscribersOf(type: string, subscribers: readonly Subscriber[]): Subscriber[] {
+  return subscribers.filter((s) => s.eventTypes.includes(type) || s.eventTypes.includes('*'));
+}
+
+/** An event as subscribers receive it. */
+export interface WebhookEvent {
+  id: string;
+  type: string;
+  orderId: string;
+  occurredAt: string;
+  data: Record<string, unknown>;
+}
