@@ -252,7 +252,10 @@ function parseApiKeys(
       continue;
     }
     if (secret.length < 16) problems.push(`API_KEYS entry ${index + 1} (${name}): secret shorter than 16 characters`);
-    if (keys.some((k) => k.name === name)) problems.push(`API_KEYS entry ${index + 1}: duplicate name ${name}`);
+    // One name may carry several secrets of the same role: rotating a key keeps its orders and idempotency keys.
+    if (keys.some((k) => k.name === name && k.role !== role)) {
+      problems.push(`API_KEYS entry ${index + 1}: name ${name} is used with another role`);
+    }
     if (keys.some((k) => k.secret === secret)) problems.push(`API_KEYS entry ${index + 1} (${name}): secret used by another key`);
     keys.push({ name, role, secret });
   }

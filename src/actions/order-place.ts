@@ -73,6 +73,7 @@ export const placeOrder = defineAction({
       number: await nextDocumentNumber(em, 'order', config.numbers.order),
       externalId: input.externalId ?? null,
       channel: input.channel,
+      placedBy: action.actorName,
       status: 'pending',
       currency: input.currency,
       customerEmail: input.customer.email,

@@ -74,6 +74,10 @@ export class Intake {
     return action;
   }
 
+  findAction(actionId: string): Promise<Action | null> {
+    return this.runtime.orm.em.fork().findOne(Action, actionId);
+  }
+
   /** Polls until the action has finished or `seconds` passed; returns it as it is then. */
   async wait(actionId: string, seconds: number, signal?: AbortSignal): Promise<Action | null> {
     const deadline = Date.now() + seconds * 1000;

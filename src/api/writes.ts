@@ -1,6 +1,6 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { Role } from '../../config/config.js';
+import type { ApiKey, Role } from '../../config/config.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Action } from '../db/entities.js';
 import { sendProblem } from './plugins/errors.js';
@@ -44,6 +44,9 @@ export function preferredWait(request: FastifyRequest): number | null {
   const match = /(?:^|[,;\s])wait\s*=\s*"?(\d{1,6})"?/i.exec(Array.isArray(prefer) ? prefer.join(',') : (prefer ?? ''));
   return match ? Math.min(MAX_WAIT_SECONDS, Number(match[1])) : null;
 }
+
+/** Whether `actor` may see what `owner` (a key name) placed or recorded: admin keys see everything. */
+export const mayRead = (actor: ApiKey, owner: string) => actor.role === 'admin' || actor.name === owner;
 
 /** Where the thing an action created can be read. */
 function createdLocation(action: Action): string {
@@ -100,8 +103,11 @@ export interface ActionRoute<P extends TObject, B extends TObject> {
   body: B;
   /** Placing an order requires an Idempotency-Key; other writes accept one. */
   keyRequired?: boolean;
-  /** The order the action belongs to and what it is about (404 when unknown), and the payload to record. */
-  resolve(params: Static<P>, body: Static<B>): Promise<ResolvedAction>;
+  /**
+   * The order the action belongs to and what it is about (404 when unknown, or not the caller's: a storefront key
+   * acts only on orders it placed), and the payload to record.
+   */
+  resolve(params: Static<P>, body: Static<B>, actor: ApiKey): Promise<ResolvedAction>;
 }
 
 /** Registers a write: validate, resolve its order, record the action through the intake, answer (SPEC §4). */
@@ -129,7 +135,7 @@ export function actionRoute<P extends TObject, B extends TObject>(app: TypeBoxAp
     },
     async (request, reply) => {
       const key = idempotencyKey(request, route.keyRequired ?? false);
-      const resolved = await route.resolve(request.params as Static<P>, request.body as Static<B>);
+      const resolved = await route.resolve(request.params as Static<P>, request.body as Static<B>, request.actor);
       const action = await intake.accept({
         ...resolved,
         type: route.type,

@@ -65,6 +65,8 @@ export class Order {
   number!: string;
   externalId?: string | null;
   channel!: string;
+  /** The name of the API key that placed the order: a storefront key sees only its own orders. */
+  placedBy!: string;
   status!: OrderStatus;
   currency!: string;
   customerEmail!: string;
@@ -97,6 +99,7 @@ export const OrderSchema = new EntitySchema<Order>({
     number: { type: 'string' },
     externalId: { type: 'string', nullable: true },
     channel: { type: 'string' },
+    placedBy: { type: 'string' },
     status: { type: 'string' },
     currency: { type: 'string' },
     customerEmail: { type: 'string' },

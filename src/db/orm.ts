@@ -7,6 +7,7 @@ import { Migration20261126010000_documents } from './migrations/Migration2026112
 import { Migration20261126020000_operations } from './migrations/Migration20261126020000_operations.js';
 import { Migration20261126030000_effects } from './migrations/Migration20261126030000_effects.js';
 import { Migration20261201000000_effect_ledger } from './migrations/Migration20261201000000_effect_ledger.js';
+import { Migration20261201010000_order_owner } from './migrations/Migration20261201010000_order_owner.js';
 
 /** Migrations are listed statically: file discovery of .ts does not work under every runner. */
 export const migrationsList = [
@@ -15,6 +16,7 @@ export const migrationsList = [
   { name: 'Migration20261126020000_operations', class: Migration20261126020000_operations },
   { name: 'Migration20261126030000_effects', class: Migration20261126030000_effects },
   { name: 'Migration20261201000000_effect_ledger', class: Migration20261201000000_effect_ledger },
+  { name: 'Migration20261201010000_order_owner', class: Migration20261201010000_order_owner },
 ];
 
 export function ormOptions(databaseUrl: string, poolMax: number): Options {

@@ -31,11 +31,20 @@ interface Caller {
   role: Role | null;
   /** The key name recorded as the actor of an accepted action. */
   actor?: string;
+  /** A storefront key of another shop: the first storefront's orders and actions are unknown to it. */
+  otherTenant?: boolean;
 }
 
 const NO_KEY: Caller = { name: 'no Authorization header', headers: {}, role: null };
 const WRONG_KEY: Caller = { name: 'a wrong secret', headers: { authorization: 'Bearer not-a-key-of-this-deployment-0001' }, role: null };
 const STOREFRONT: Caller = { name: 'a storefront key', headers: { authorization: `Bearer ${KEYS.storefront}` }, role: 'storefront', actor: 'shop' };
+const OTHER_STOREFRONT: Caller = {
+  name: "another shop's storefront key",
+  headers: { authorization: `Bearer ${KEYS.otherStorefront}` },
+  role: 'storefront',
+  actor: 'shop2',
+  otherTenant: true,
+};
 const ADMIN: Caller = { name: 'an admin key', headers: { authorization: `Bearer ${KEYS.admin}` }, role: 'admin', actor: 'ops' };
 
 /** The admin key last: a permitted DELETE must come after every refused one. */
@@ -45,6 +54,7 @@ const CALLERS: Caller[] = [
   { name: 'the admin name and secret as Basic auth', headers: { authorization: basic('ops', KEYS.admin) }, role: null },
   { name: '"Bearer" with nothing after it', headers: { authorization: 'Bearer' }, role: null },
   { name: 'the admin secret without a scheme', headers: { authorization: KEYS.admin }, role: null },
+  OTHER_STOREFRONT,
   STOREFRONT,
   ADMIN,
 ];
@@ -181,10 +191,13 @@ interface Row {
   action?: string;
   /** The order the recorded action belongs to; a placement gets a new one. */
   actionOrder?: () => string;
+  /** It names what the first storefront placed or recorded: another storefront gets 404, as for an unknown id. */
+  owned?: boolean;
   check?: (res: LightMyRequestResponse) => void | Promise<void>;
 }
 
 const orderAction = (name: string, type: string, role: Role, body: unknown): Row => ({
+  owned: true,
   method: 'POST',
   path: `/v1/orders/{id}/${name}`,
   role,
@@ -221,6 +234,7 @@ const ROUTES: Row[] = [
     check: (res) => expect(json(res)).toMatchObject({ items: [{ id: r.orderId, status: r.orderStatus }], nextCursor: null }),
   },
   {
+    owned: true,
     method: 'GET',
     path: '/v1/orders/{id}',
     role: 'storefront',
@@ -269,6 +283,7 @@ const ROUTES: Row[] = [
   orderAction('unhold', 'order.unhold', 'admin', { reason: 'cleared' }),
   orderAction('comments', 'order.comment', 'admin', { comment: 'Left at reception', notifyCustomer: true }),
   {
+    owned: true,
     method: 'GET',
     path: '/v1/actions/{id}',
     role: 'storefront',
@@ -422,6 +437,7 @@ function send(harness: Harness, row: Row, url: string, caller: Caller): Promise<
 function expected(row: Row, caller: Caller): { status: number; code?: string } {
   if (caller.role === null) return { status: 401, code: 'UNAUTHENTICATED' };
   if (row.role === 'admin' && caller.role !== 'admin') return { status: 403, code: 'FORBIDDEN' };
+  if (row.owned && caller.otherTenant) return { status: 404, code: 'NOT_FOUND' };
   return { status: row.ok };
 }
 
@@ -491,7 +507,7 @@ describe('the guard comes before the resource and the request body', () => {
 
   describe.each(withUnknown.map((row) => [`${row.method} ${row.path} of an unknown resource`, row] as const))('%s', (_title, row) => {
     it.each(
-      [NO_KEY, WRONG_KEY, STOREFRONT, ADMIN].map((caller) => {
+      [NO_KEY, WRONG_KEY, OTHER_STOREFRONT, STOREFRONT, ADMIN].map((caller) => {
         const guard = expected(row, caller);
         return [caller.name, guard.code ? guard.status : 404, caller] as const;
       }),

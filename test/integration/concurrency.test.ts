@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { singleLineOrder } from '../support/fixtures.js';
-import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js';
+import { newKey, startHarness, type Harness } from '../support/harness.js';
 import { harnessEnv, OrderflowProcess } from '../support/processes.js';
 import { checkInvariants } from '../support/invariants.js';
 
@@ -9,7 +9,7 @@ let h: Harness;
 let second: OrderflowProcess;
 beforeAll(async () => {
   h = await startHarness();
-  second = await OrderflowProcess.start('workers/all.ts', harnessEnv(h.config, `shop:storefront:${KEYS.storefront},ops:admin:${KEYS.admin}`));
+  second = await OrderflowProcess.start('workers/all.ts', harnessEnv(h.config));
   await h.put('/v1/inventory/sources/main', { name: 'Main' });
 });
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { singleLineOrder } from '../support/fixtures.js';
-import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js';
+import { newKey, startHarness, type Harness } from '../support/harness.js';
 import { harnessEnv, OrderflowProcess } from '../support/processes.js';
 import { eventually } from '../support/wait.js';
 import { checkInvariants } from '../support/invariants.js';
@@ -13,7 +13,7 @@ afterAll(() => h.close());
 
 it('SIGTERM during a burst exits 0 within the grace period and loses nothing: another worker finishes the rest', async () => {
   const worker = await OrderflowProcess.start('workers/all.ts', {
-    ...harnessEnv(h.config, `shop:storefront:${KEYS.storefront},ops:admin:${KEYS.admin}`),
+    ...harnessEnv(h.config),
     SHUTDOWN_GRACE_MS: '3000',
   });
   const total = 120;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { orderBody } from '../support/fixtures.js';
-import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js';
+import { newKey, startHarness, type Harness } from '../support/harness.js';
 import { harnessEnv, OrderflowProcess } from '../support/processes.js';
 import { checkInvariants, type InitialStock } from '../support/invariants.js';
 import { seededRandom } from '../support/domain.js';
@@ -37,7 +37,7 @@ beforeAll(async () => {
   h = await startHarness({ env: { RATE_LIMIT_PER_MINUTE: '10000000' } });
   second = await OrderflowProcess.start(
     'workers/all.ts',
-    harnessEnv(h.config, `shop:storefront:${KEYS.storefront},ops:admin:${KEYS.admin}`),
+    harnessEnv(h.config),
     secondLog,
   );
   await h.put('/v1/inventory/sources/main', { name: 'Main' });

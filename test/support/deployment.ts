@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import { KEYS } from './harness.js';
+import { API_KEYS, KEYS } from './harness.js';
 import { freePort } from './ports.js';
 import { PrivatePostgres } from './postgres-server.js';
 import { OrderflowProcess } from './processes.js';
@@ -63,7 +63,7 @@ export class Deployment {
       REDIS_URL: this.redis.url,
       PORT: String(this.port),
       HOST: '127.0.0.1',
-      API_KEYS: `shop:storefront:${KEYS.storefront},ops:admin:${KEYS.admin}`,
+      API_KEYS,
       RATE_LIMIT_PER_MINUTE: '10000000',
       JOB_BACKOFF_MS: '200',
       JOB_LOCK_MS: '2000',

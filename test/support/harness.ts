@@ -10,8 +10,13 @@ import { createTestDatabase, databaseUrl, dropDatabase } from './databases.js';
 
 export const KEYS = {
   storefront: 'storefront-test-secret-0001',
+  /** A second storefront (another shop of the same merchant): it must never see the first one's orders. */
+  otherStorefront: 'storefront-test-secret-0002',
   admin: 'admin-test-secret-000000001',
 } as const;
+
+/** API_KEYS for KEYS: `shop`, `shop2` (storefronts) and `ops` (admin). */
+export const API_KEYS = `shop:storefront:${KEYS.storefront},shop2:storefront:${KEYS.otherStorefront},ops:admin:${KEYS.admin}`;
 
 export interface RequestOptions {
   key?: keyof typeof KEYS | null;
@@ -49,7 +54,7 @@ export async function startHarness(
     DATABASE_URL: databaseUrl(database),
     REDIS_URL: options.redisUrl ?? process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: `{oftest-${randomBytes(4).toString('hex')}}`,
-    API_KEYS: `shop:storefront:${KEYS.storefront},ops:admin:${KEYS.admin}`,
+    API_KEYS,
     DB_POOL_MAX: '6',
     JOB_BACKOFF_MS: '50',
     RELAY_INTERVAL_MS: '200',

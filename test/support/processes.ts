@@ -2,9 +2,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Config } from '../../config/config.js';
+import { API_KEYS } from './harness.js';
 
 /** The environment that makes another process join a harness: same database, Redis and queue prefix. */
-export function harnessEnv(config: Config, keys: string): NodeJS.ProcessEnv {
+export function harnessEnv(config: Config): NodeJS.ProcessEnv {
   return {
     ...process.env,
     NODE_ENV: 'test',
@@ -12,7 +13,7 @@ export function harnessEnv(config: Config, keys: string): NodeJS.ProcessEnv {
     DATABASE_URL: config.databaseUrl,
     REDIS_URL: config.redisUrl,
     QUEUE_PREFIX: config.queuePrefix,
-    API_KEYS: keys,
+    API_KEYS,
     JOB_BACKOFF_MS: String(config.jobBackoffMs),
     RELAY_INTERVAL_MS: String(config.relayIntervalMs),
     RELAY_AFTER_MS: String(config.relayAfterMs),

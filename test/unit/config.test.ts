@@ -373,11 +373,19 @@ describe('loadConfig', () => {
       expect(error.message).not.toContain('0123456789abcde');
     });
 
-    it('refuses a duplicate key name', () => {
+    it('refuses a key name used with two roles', () => {
       const error = configErrorOf({
         API_KEYS: `shop:storefront:${storefrontSecret},shop:admin:${adminSecret}`,
       });
-      expect(error.problems).toEqual(['API_KEYS entry 2: duplicate name shop']);
+      expect(error.problems).toEqual(['API_KEYS entry 2: name shop is used with another role']);
+    });
+
+    it('accepts a second secret for the same name and role (rotating a key)', () => {
+      const config = loadConfig({ API_KEYS: `shop:storefront:${storefrontSecret},shop:storefront:${adminSecret}` });
+      expect(config.apiKeys).toEqual([
+        { name: 'shop', role: 'storefront', secret: storefrontSecret },
+        { name: 'shop', role: 'storefront', secret: adminSecret },
+      ]);
     });
 
     it.each([
@@ -406,7 +414,7 @@ describe('loadConfig', () => {
       expect(error.problems).toEqual([
         'API_KEYS entry 2: expected name:role:secret with role storefront or admin',
         'API_KEYS entry 3 (app): secret shorter than 16 characters',
-        'API_KEYS entry 4: duplicate name shop',
+        'API_KEYS entry 4: name shop is used with another role',
       ]);
     });
   });

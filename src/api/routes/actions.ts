@@ -4,7 +4,7 @@ import { Uuid } from '../../actions/schemas.js';
 import type { Intake } from '../intake.js';
 import { notFound } from '../problem.js';
 import { ActionView, actionView } from '../views.js';
-import { preferredWait } from '../writes.js';
+import { mayRead, preferredWait } from '../writes.js';
 
 export const actionRoutes: FastifyPluginAsyncTypebox<{ intake: Intake }> = async (app, { intake }) => {
   app.get(
@@ -24,8 +24,10 @@ export const actionRoutes: FastifyPluginAsyncTypebox<{ intake: Intake }> = async
       if (wait !== null) reply.header('preference-applied', `wait=${wait}`);
       const abort = new AbortController();
       request.raw.once('close', () => abort.abort());
-      const action = await intake.wait(request.params.id, wait ?? 0, abort.signal);
-      if (!action) throw notFound('action', request.params.id);
+      // A storefront key sees only the actions it recorded: another key's are as unknown as ids never used.
+      const visible = await intake.findAction(request.params.id);
+      if (!visible || !mayRead(request.actor, visible.actorName)) throw notFound('action', request.params.id);
+      const action = wait === null ? visible : ((await intake.wait(request.params.id, wait, abort.signal)) ?? visible);
       return actionView(action);
     },
   );

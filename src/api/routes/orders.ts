@@ -1,6 +1,6 @@
 import { raw } from '@mikro-orm/core';
 import { Type, type Static, type TObject } from '@sinclair/typebox';
-import type { Role } from '../../../config/config.js';
+import type { ApiKey, Role } from '../../../config/config.js';
 import type { ActionDefinition } from '../../actions/definition.js';
 import { cancelOrder, commentOrder, holdOrder, unholdOrder } from '../../actions/order-manage.js';
 import { createInvoice } from '../../actions/invoice.js';
@@ -19,7 +19,7 @@ import { uuidv7 } from '../../db/ids.js';
 import type { Intake } from '../intake.js';
 import { notFound, Problem } from '../problem.js';
 import { EventView, eventView, OrderSummary, orderSummary, OrderView, orderView, type OrderDocuments } from '../views.js';
-import { actionRoute } from '../writes.js';
+import { actionRoute, mayRead } from '../writes.js';
 import type { Runtime } from '../../runtime.js';
 import { bodyValidator } from '../../validation.js';
 
@@ -98,15 +98,17 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: 
 
   /**
    * An order exists once placed; an accepted placement not yet applied counts too (its actions queue behind it).
-   * Returns the order's number, null while it is not placed yet.
+   * A storefront key knows only the orders it placed. Returns the order's number, null while it is not placed yet.
    */
-  async function knownOrderNumber(orderId: string): Promise<string | null> {
-    const [row] = await em().execute<{ number: string | null; pending: boolean }[]>(
-      `select (select number from orders where id = ?) as number,
-              exists (select 1 from actions where order_id = ? and type = 'order.place' and status <> 'rejected') as pending`,
+  async function knownOrderNumber(orderId: string, actor: ApiKey): Promise<string | null> {
+    const [row] = await em().execute<{ number: string | null; owner: string | null }[]>(
+      `select number, placed_by as owner from orders where id = ?
+       union all
+       select null, actor_name from actions where order_id = ? and type = 'order.place' and status <> 'rejected'
+       limit 1`,
       [orderId, orderId],
     );
-    if (!row?.number && !row?.pending) throw notFound('order', orderId);
+    if (!row?.owner || !mayRead(actor, row.owner)) throw notFound('order', orderId);
     return row.number;
   }
 
@@ -120,8 +122,8 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: 
       type: definition.type,
       params: OrderParams,
       body: definition.schema,
-      async resolve(params, body) {
-        const orderNumber = await knownOrderNumber(params.id);
+      async resolve(params, body, actor) {
+        const orderNumber = await knownOrderNumber(params.id, actor);
         return { orderId: params.id, orderNumber, target: params.id, payload: body };
       },
     });
@@ -194,9 +196,12 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: 
     async (request) => {
       const fork = em();
       const order = await fork.findOne(Order, request.params.id, { populate: ['lines', 'addresses'] });
-      if (order) return orderView(order, await readDocuments(fork, order, runtime.config.refundWindowDays));
-      const placement = await em().findOne(Action, { orderId: request.params.id, type: 'order.place' });
-      if (placement && placement.status !== 'rejected') {
+      if (order && mayRead(request.actor, order.placedBy)) {
+        return orderView(order, await readDocuments(fork, order, runtime.config.refundWindowDays));
+      }
+      if (order) throw notFound('order', request.params.id);
+      const placement = await em().findOne(Action, { orderId: request.params.id, type: 'order.place', status: { $ne: 'rejected' } });
+      if (placement && mayRead(request.actor, placement.actorName)) {
         throw new Problem(404, 'NOT_FOUND', 'Not found', `order ${request.params.id} is not placed yet: its action ${placement.id} is ${placement.status}`, {
           actionId: placement.id,
         });
