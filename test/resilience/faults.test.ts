@@ -5,7 +5,7 @@ import { Deployment } from '../support/deployment.js';
 import { singleLineOrder } from '../support/fixtures.js';
 import type { InitialStock } from '../support/invariants.js';
 import { eventually } from '../support/wait.js';
-import { FULL, injectFaults, report, runWorkload, settle, SKU, stockUp } from './workload.js';
+import { countEffects, FULL, injectFaults, report, runWorkload, settle, SKU, stockUp, Witness } from './workload.js';
 
 /**
  * Issue 6's fault suite: orderflow's API and two worker processes on a PostgreSQL and a Redis of their own, a burst
@@ -16,21 +16,30 @@ const ORDERS = FULL ? 300 : 40;
 const TIMEOUT = FULL ? 600_000 : 120_000;
 
 let d: Deployment;
+let witness: Witness;
 let initialStock: InitialStock;
 beforeAll(async () => {
-  d = await Deployment.start('faults', { workers: 2 });
+  witness = await Witness.start();
+  d = await Deployment.start('faults', { workers: 2, env: witness.env() });
   initialStock = await stockUp(d);
+  await witness.subscribe(d);
 }, 120_000);
 afterAll(async () => {
   await d?.close();
+  await witness?.close();
 });
 
 const clean = { lost: 0, duplicated: 0, failed: 0, unexpected: 0 };
+const noneLost = { lost: 0 };
+/** Every effect happened, and none twice. */
+const exactlyOnce = { lost: 0, duplicated: 0 };
 
 describe('a burst of mixed actions survives', () => {
   it(
     'worker processes killed with SIGKILL again and again',
     async () => {
+      witness.forget();
+      const since = new Date();
       const work = runWorkload(d, ORDERS);
       const pendingAtKill = await injectFaults(d, FULL ? 12 : 3, 1500, async () => {
         await d.killWorker(d.workers[Math.floor(Math.random() * d.workers.length)]!);
@@ -38,8 +47,12 @@ describe('a burst of mixed actions survives', () => {
       });
       const log = await work;
       const figures = await settle(d, log, initialStock);
-      report('SIGKILL workers', { ...figures, kills: pendingAtKill.length, pendingAtKill, retriedRequests: Object.fromEntries(log.retried) });
+      const effects = await countEffects(d, witness, since);
+      report('SIGKILL workers', { ...figures, effects, kills: pendingAtKill.length, pendingAtKill, retriedRequests: Object.fromEntries(log.retried) });
       expect(figures).toMatchObject(clean);
+      // A worker killed after an e-mail server or a webhook receiver took a message, before it was recorded, sends
+      // it again (at least once is all that a crash allows); nothing is lost, money is paid back once.
+      expect(effects).toMatchObject({ refundPayments: exactlyOnce, emails: noneLost, webhooks: noneLost, pdfs: exactlyOnce });
       expect(figures.accepted).toBe(ORDERS + (ORDERS / 4) * 3 * 4 + (ORDERS / 4) * 5);
       expect(Math.max(...pendingAtKill), 'a fault struck while actions were pending').toBeGreaterThan(0);
     },
@@ -49,6 +62,8 @@ describe('a burst of mixed actions survives', () => {
   it(
     'Redis restarted without persistence: every queued job lost',
     async () => {
+      witness.forget();
+      const since = new Date();
       const work = runWorkload(d, ORDERS);
       const pendingAtRestart = await injectFaults(d, FULL ? 6 : 3, 2500, async () => {
         await d.redis.stop();
@@ -57,8 +72,10 @@ describe('a burst of mixed actions survives', () => {
       });
       const log = await work;
       const figures = await settle(d, log, initialStock);
-      report('Redis restarted empty', { ...figures, restarts: pendingAtRestart.length, pendingAtRestart, retriedRequests: Object.fromEntries(log.retried) });
+      const effects = await countEffects(d, witness, since);
+      report('Redis restarted empty', { ...figures, effects, restarts: pendingAtRestart.length, pendingAtRestart, retriedRequests: Object.fromEntries(log.retried) });
       expect(figures).toMatchObject(clean);
+      expect(effects).toMatchObject({ refundPayments: exactlyOnce, emails: exactlyOnce, webhooks: exactlyOnce, pdfs: exactlyOnce });
       expect(Math.max(...pendingAtRestart), 'a fault struck while actions were pending').toBeGreaterThan(0);
     },
     TIMEOUT,
@@ -67,6 +84,8 @@ describe('a burst of mixed actions survives', () => {
   it(
     'PostgreSQL restarted (cleanly and by a crash): the API answers 503 meanwhile, workers retry',
     async () => {
+      witness.forget();
+      const since = new Date();
       const work = runWorkload(d, ORDERS);
       const whileDown: number[] = [];
       const pendingAtRestart = await injectFaults(d, FULL ? 6 : 3, 3000, async (index) => {
@@ -80,8 +99,10 @@ describe('a burst of mixed actions survives', () => {
       });
       const log = await work;
       const figures = await settle(d, log, initialStock);
-      report('PostgreSQL restarted', { ...figures, restarts: pendingAtRestart.length, pendingAtRestart, whileDown, retriedRequests: Object.fromEntries(log.retried) });
+      const effects = await countEffects(d, witness, since);
+      report('PostgreSQL restarted', { ...figures, effects, restarts: pendingAtRestart.length, pendingAtRestart, whileDown, retriedRequests: Object.fromEntries(log.retried) });
       expect(figures).toMatchObject(clean);
+      expect(effects).toMatchObject({ refundPayments: exactlyOnce, emails: exactlyOnce, webhooks: exactlyOnce, pdfs: exactlyOnce });
       expect(whileDown).toEqual(Array(pendingAtRestart.length).fill(503));
       expect(Math.max(...pendingAtRestart), 'a fault struck while actions were pending').toBeGreaterThan(0);
     },

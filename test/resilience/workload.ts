@@ -2,9 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import type { Answer, Deployment } from '../support/deployment.js';
+import { KEYS } from '../support/harness.js';
 import { singleLineOrder } from '../support/fixtures.js';
 import { checkInvariants, type InitialStock } from '../support/invariants.js';
 import { pooled } from '../support/pool.js';
+import { startReceiver, type Receiver } from '../support/receiver.js';
+import { startSmtp, type TestSmtp } from '../support/smtp.js';
 import { eventually } from '../support/wait.js';
 
 /** `RESILIENCE=full` (npm run test:resilience) runs every scenario at full size; `npm test` runs a reduced one. */
@@ -196,4 +199,133 @@ export async function injectFaults(d: Deployment, times: number, everyMs: number
 
 export function report(scenario: string, figures: Record<string, unknown>): void {
   console.log(`resilience ${FULL ? 'full' : 'ci'} | ${scenario} | ${JSON.stringify(figures)}`);
+}
+
+/**
+ * The outside world of a deployment, recording what reached it: an SMTP server for e-mails, a webhook subscriber
+ * (subscribed to every event type) and a payment gateway that pays each idempotency key once.
+ */
+export class Witness {
+  private constructor(
+    readonly smtp: TestSmtp,
+    readonly receiver: Receiver,
+  ) {}
+
+  static async start(): Promise<Witness> {
+    const [smtp, receiver] = await Promise.all([startSmtp(), startReceiver()]);
+    receiver.route('/hooks', () => ({ status: 204 }));
+    receiver.route('/pay', (request) => ({ status: 200, body: { reference: `PAY-${String(request.headers['idempotency-key'])}` } }));
+    return new Witness(smtp, receiver);
+  }
+
+  /** The settings that point a deployment at this witness. */
+  env(): Record<string, string> {
+    return {
+      SMTP_URL: this.smtp.url,
+      PAYMENT_PROVIDER: 'http',
+      PAYMENT_PROVIDER_URL: `${this.receiver.url}/pay`,
+      RELAY_RECHECK_MS: '1000',
+    };
+  }
+
+  /** Forgets what was received so far: the next count is of one scenario alone. */
+  forget(): void {
+    this.smtp.messages.length = 0;
+    this.receiver.requests.length = 0;
+  }
+
+  async subscribe(d: Deployment): Promise<void> {
+    const answer = await d.request('POST', '/v1/webhooks', { body: { url: `${this.receiver.url}/hooks`, eventTypes: ['*'] } });
+    expect(answer.status, JSON.stringify(answer.json)).toBe(201);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.smtp.close(), this.receiver.close()]);
+  }
+}
+
+/** Per kind of work after commit: how many there should be, how many never happened, how many happened twice. */
+export interface EffectCount {
+  expected: number;
+  lost: number;
+  duplicated: number;
+}
+
+export interface EffectFigures {
+  refundPayments: EffectCount;
+  emails: EffectCount;
+  webhooks: EffectCount;
+  pdfs: EffectCount;
+}
+
+const duplicates = (ids: readonly string[]) => ids.length - new Set(ids).size;
+
+/**
+ * Waits until every follow-up is closed, then counts the effects of the work since `since` (when the witness last
+ * forgot) against what the outside world received: every refund paid back once (one `refund.payment` entry), every
+ * e-mail record sent and received once by the SMTP server (its Message-ID names the record), every webhook delivery
+ * delivered and received once, every invoice and credit memo's PDF served. A follow-up that failed for good fails
+ * the count.
+ */
+export async function countEffects(d: Deployment, witness: Witness, since: Date, timeoutMs = 180_000): Promise<EffectFigures> {
+  await eventually(
+    'every follow-up closed',
+    async () => (await d.sql<{ n: number }>('select count(*)::int as n from outbox where done_at is null'))[0]!.n === 0,
+    timeoutMs,
+  );
+  const [failed] = await d.sql<{ n: number }>(`select count(*)::int as n from outbox where outcome = 'failed'`);
+
+  const refunds = await d.sql<{ id: string; status: string; paid: number }>(
+    `select r.id, r.payment_status as status,
+            (select count(*)::int from order_events e
+             where e.type = 'refund.payment' and e.data->>'refundId' = r.id::text and e.data->>'status' = 'succeeded') as paid
+     from refunds r where r.created_at >= $1`,
+    [since],
+  );
+  const emails = await d.sql<{ id: string; status: string }>('select id, status from emails where created_at >= $1', [since]);
+  const [emailJobs] = await d.sql<{ n: number }>(
+    `select count(*)::int as n from outbox where name = 'email.send' and created_at >= $1`,
+    [since],
+  );
+  const received = witness.smtp.messages.map((m) => m.parsed.messageId ?? '');
+  const deliveries = await d.sql<{ id: string; status: string }>('select id, status from webhook_deliveries where created_at >= $1', [
+    since,
+  ]);
+  const hooked = witness.receiver.at('/hooks').map((r) => String(r.headers['orderflow-delivery-id']));
+  const documents = await d.sql<{ kind: string; id: string }>(
+    `select 'invoices' as kind, id from invoices where created_at >= $1 union all select 'refunds', id from refunds where created_at >= $1`,
+    [since],
+  );
+  let unserved = 0;
+  await pooled(documents, 8, async ({ kind, id }) => {
+    const response = await fetch(`${d.baseUrl}/v1/${kind}/${id}/pdf`, { headers: { authorization: `Bearer ${KEYS.admin}` } });
+    const body = Buffer.from(await response.arrayBuffer());
+    if (response.status !== 200 || body.subarray(0, 5).toString('latin1') !== '%PDF-') unserved += 1;
+  });
+  const [pdfRows] = await d.sql<{ n: number }>('select count(*)::int as n from pdf_documents where document_id = any($1)', [
+    documents.map((document) => document.id),
+  ]);
+  expect(failed!.n, 'follow-ups failed for good').toBe(0);
+  return {
+    refundPayments: {
+      expected: refunds.length,
+      lost: refunds.filter((r) => r.status !== 'succeeded' || r.paid === 0).length,
+      duplicated: refunds.reduce((sum, r) => sum + Math.max(0, r.paid - 1), 0),
+    },
+    emails: {
+      expected: emailJobs!.n,
+      lost: emailJobs!.n - emails.filter((e) => e.status === 'sent' && received.includes(`<${e.id}@orderflow>`)).length,
+      duplicated: duplicates(received),
+    },
+    webhooks: {
+      expected: deliveries.length,
+      lost: deliveries.filter((delivery) => delivery.status !== 'delivered' || !hooked.includes(delivery.id)).length,
+      duplicated: duplicates(hooked),
+    },
+    pdfs: {
+      expected: documents.length,
+      lost: unserved,
+      duplicated: pdfRows!.n - documents.length,
+    },
+  };
 }
