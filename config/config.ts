@@ -45,6 +45,8 @@ export interface Config {
   jobLockMs: number;
   failedJobRetentionDays: number;
   workerConcurrency: number;
+  /** Batches of actions a worker process applies at the same time, each in its own transaction. */
+  workerBatches: number;
   shutdownGraceMs: number;
   /** Serve /metrics on this port, without auth, in every process; null: on the API port behind an admin key. */
   metricsPort: number | null;
@@ -182,6 +184,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobLockMs: int('JOB_LOCK_MS', 30_000, 1000, 600_000),
     failedJobRetentionDays: int('FAILED_JOB_RETENTION_DAYS', 7, 1, 365),
     workerConcurrency: int('WORKER_CONCURRENCY', 8, 1, 256),
+    workerBatches: int('WORKER_BATCHES', 1, 1, 16),
     shutdownGraceMs: int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     metricsPort: read('METRICS_PORT', '') === '' ? null : int('METRICS_PORT', 9464, 1, 65535),
     rateLimitPerMinute: int('RATE_LIMIT_PER_MINUTE', 6000, 1, 10_000_000),

@@ -1,6 +1,6 @@
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { ALL_WORKER_QUEUES, startWorkers } from '../workers/workers.js';
+import { ALL_WORKER_QUEUES, startWorkers } from './workers/workers.js';
 import { buildApp } from './api/app.js';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';

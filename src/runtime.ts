@@ -3,7 +3,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { queueOf } from './actions/registry.js';
+import { Listener } from './db/listener.js';
 import { ensureDatabase, migrate, openOrm } from './db/orm.js';
+import { Subscribers } from './db/webhooks.js';
 import { producerConnection } from './queues/connection.js';
 import { Queues } from './queues/queues.js';
 import { createMetrics, registerStoreGauges, type Metrics } from './metrics.js';
@@ -16,6 +18,10 @@ export interface Runtime {
   orm: MikroORM;
   redis: Redis;
   queues: Queues;
+  /** Notifications from PostgreSQL (sent at commit) to this process. */
+  listener: Listener;
+  /** The live webhook subscriptions, kept until a change is announced. */
+  subscribers: Subscribers;
   close(): Promise<void>;
 }
 
@@ -95,6 +101,9 @@ export async function openRuntime(config: Config, log: Logger, options: { prepar
       return rows.map((row) => ({ type: row.type, status: row.status, count: Number(row.count) }));
     },
   });
+  const listener = new Listener(config.databaseUrl, log);
+  const subscribers = new Subscribers(orm, listener);
+  await listener.start();
   return {
     config,
     log,
@@ -102,7 +111,10 @@ export async function openRuntime(config: Config, log: Logger, options: { prepar
     orm,
     redis,
     queues,
+    listener,
+    subscribers,
     async close() {
+      await listener.close();
       await queues.close();
       redis.disconnect();
       await orm.close();

@@ -1,12 +1,11 @@
 import type { ActionQueueName } from '../queues/names.js';
 import type { ActionDefinition } from './definition.js';
-import { cancelOrder, commentOrder, holdOrder, unholdOrder } from './order-manage.js';
-import { placeOrder } from './order-place.js';
-import { createInvoice, payInvoice, remindInvoice } from './invoice.js';
-import { createRefund } from './refund.js';
-import { createShipment, deliverShipment } from './shipment.js';
+import { createInvoice, payInvoice, remindInvoice } from './invoices.js';
+import { cancelOrder, commentOrder, holdOrder, placeOrder, unholdOrder } from './orders.js';
+import { createRefund } from './refunds.js';
+import { createShipment, deliverShipment } from './shipments.js';
 
-/** Every action type the pipeline applies. */
+/** Every action type the pipeline applies: the one list the routes, the OpenAPI document and the workers read. */
 export const actionDefinitions: readonly ActionDefinition[] = [
   placeOrder,
   cancelOrder,

@@ -32,3 +32,13 @@ export const Reason = Type.Optional(Text(1000, 'why, recorded in the history'));
 export const SourceCode = Type.String({ pattern: '^[a-z0-9][a-z0-9_-]{0,49}$', description: 'inventory source code, e.g. main' });
 
 export const Sku = Type.String({ minLength: 1, maxLength: 64, pattern: '^\\S+$', description: 'stock keeping unit' });
+
+/** Units per line of a document (invoice, shipment). */
+export const DocumentItems = (description: string) =>
+  Type.Array(
+    Strict({
+      itemId: Uuid('an item (line) id of this order'),
+      qty: Type.Integer({ minimum: 0, maximum: MAX_QTY, description: 'units; 0 leaves the line out' }),
+    }),
+    { minItems: 1, maxItems: 500, description },
+  );

@@ -17,6 +17,7 @@ import { healthRoutes } from './routes/health.js';
 import { inventoryRoutes } from './routes/inventory.js';
 import { orderRoutes } from './routes/orders.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { writeRoutes } from './writes.js';
 
 /** Builds the HTTP API without listening: entry points listen, tests use inject(). */
 export async function buildApp(runtime: Runtime) {
@@ -48,8 +49,9 @@ export async function buildApp(runtime: Runtime) {
   await app.register(metricsPlugin, { metrics: runtime.metrics, serveHere: runtime.config.metricsPort === null });
   await app.register(boardPlugin, { queues: runtime.queues, keys: runtime.config.apiKeys });
   await app.register(healthRoutes, { runtime });
-  await app.register(orderRoutes, { runtime, intake });
-  await app.register(documentRoutes, { runtime, intake });
+  await app.register(writeRoutes, { runtime, intake });
+  await app.register(orderRoutes, { runtime });
+  await app.register(documentRoutes, { runtime });
   await app.register(actionRoutes, { intake });
   await app.register(inventoryRoutes, { runtime });
   await app.register(webhookRoutes, { runtime });

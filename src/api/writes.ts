@@ -1,10 +1,16 @@
-import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { Type, type TObject } from '@sinclair/typebox';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { ApiKey, Role } from '../../config/config.js';
+import type { ApiKey } from '../../config/config.js';
+import type { ActionRoute } from '../actions/definition.js';
+import { actionDefinition, actionDefinitions } from '../actions/registry.js';
+import { Uuid } from '../actions/schemas.js';
+import { uuidv7 } from '../db/ids.js';
+import type { Runtime } from '../runtime.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Action } from '../db/entities.js';
 import { sendProblem } from './plugins/errors.js';
-import { Problem } from './problem.js';
+import { notFound, Problem } from './problem.js';
 import { ActionView, actionView } from './views.js';
 import type { Intake } from './intake.js';
 
@@ -48,13 +54,9 @@ export function preferredWait(request: FastifyRequest): number | null {
 /** Whether `actor` may see what `owner` (a key name) placed or recorded: admin keys see everything. */
 export const mayRead = (actor: ApiKey, owner: string) => actor.role === 'admin' || actor.name === owner;
 
-/** Where the thing an action created can be read. */
+/** Where the thing an action created can be read: its definition says. */
 function createdLocation(action: Action): string {
-  const result = action.result ?? {};
-  if (result.refundId) return `/v1/refunds/${result.refundId}`;
-  if (result.shipmentId) return `/v1/shipments/${result.shipmentId}`;
-  if (result.invoiceId) return `/v1/invoices/${result.invoiceId}`;
-  return `/v1/orders/${action.orderId}`;
+  return actionDefinition(action.type).location((action.result ?? {}) as Record<string, string>, action.orderId);
 }
 
 /**
@@ -83,67 +85,101 @@ export async function answerWrite(request: FastifyRequest, reply: FastifyReply, 
   return reply.code(202).header('location', `/v1/actions/${action.id}`).send(body);
 }
 
-type TypeBoxApp = Parameters<FastifyPluginAsyncTypebox>[0];
+const IdParams = (noun: string) => Type.Object({ id: Uuid(`${noun} id`) });
 
-export interface ResolvedAction {
-  orderId: string;
-  /** Known when the order exists already; shown with the job in bull-board. */
-  orderNumber?: string | null;
-  target: string;
-  payload: Record<string, unknown>;
+/**
+ * The order an action's route names (404 when unknown, or not the caller's: a storefront key acts only on orders it
+ * placed), with its number when placed, and the payload to record: the body, plus the document id the path named.
+ */
+async function resolveTarget(
+  runtime: Runtime,
+  route: ActionRoute,
+  params: Record<string, string>,
+  body: Record<string, unknown>,
+  actor: ApiKey,
+): Promise<{ orderId: string; orderNumber: string | null; target: string; payload: Record<string, unknown> }> {
+  const { target } = route;
+  if (target.kind === 'new-order') {
+    const errors = route.check?.(body) ?? [];
+    if (errors.length > 0) {
+      throw new Problem(400, 'VALIDATION_FAILED', 'Invalid request', `${errors.length} field(s) are invalid`, { errors });
+    }
+    return { orderId: uuidv7(), orderNumber: null, target: '', payload: body };
+  }
+  const id = params.id!;
+  const em = runtime.orm.em.fork();
+  if (target.kind === 'order') {
+    const known = await knownOrder(em, id, actor);
+    if (!known) throw notFound('order', id);
+    return { orderId: id, orderNumber: known.number, target: id, payload: body };
+  }
+  const [document] = await em.execute<{ order_id: string }[]>(`select order_id from ${target.table} where id = ?`, [id]);
+  const known = document ? await knownOrder(em, document.order_id, actor) : null;
+  if (!document || !known) throw notFound(target.noun, id);
+  return { orderId: document.order_id, orderNumber: known.number, target: id, payload: { ...body, [target.field]: id } };
 }
 
-export interface ActionRoute<P extends TObject, B extends TObject> {
-  url: string;
-  role: Role;
-  summary: string;
-  tag: string;
-  type: string;
-  params: P;
-  body: B;
-  /** Placing an order requires an Idempotency-Key; other writes accept one. */
-  keyRequired?: boolean;
-  /**
-   * The order the action belongs to and what it is about (404 when unknown, or not the caller's: a storefront key
-   * acts only on orders it placed), and the payload to record.
-   */
-  resolve(params: Static<P>, body: Static<B>, actor: ApiKey): Promise<ResolvedAction>;
-}
-
-/** Registers a write: validate, resolve its order, record the action through the intake, answer (SPEC §4). */
-export function actionRoute<P extends TObject, B extends TObject>(app: TypeBoxApp, intake: Intake, route: ActionRoute<P, B>) {
-  // The route's own schemas validate params and body before the handler runs; the type provider cannot carry
-  // the generic P and B through, so the schemas are registered as plain objects and the handler states P and B.
-  const params: TObject = route.params;
-  const body: TObject = route.body;
-  app.post(
-    route.url,
-    {
-      config: { role: route.role },
-      // Bodies of order actions are all optional fields: an empty POST means "no options".
-      preValidation: async (request) => {
-        if (request.body === undefined || request.body === null) request.body = {};
-      },
-      schema: {
-        summary: route.summary,
-        tags: [route.tag],
-        params,
-        headers: WriteHeaders,
-        body,
-        response: { 201: WriteAccepted, 202: WriteAccepted },
-      },
-    },
-    async (request, reply) => {
-      const key = idempotencyKey(request, route.keyRequired ?? false);
-      const resolved = await route.resolve(request.params as Static<P>, request.body as Static<B>, request.actor);
-      const action = await intake.accept({
-        ...resolved,
-        type: route.type,
-        actor: request.actor,
-        idempotencyKey: key,
-        requestId: request.id,
-      });
-      return answerWrite(request, reply, intake, action);
-    },
+/**
+ * An order exists once placed; an accepted placement not yet applied counts too (its actions queue behind it).
+ * A storefront key knows only the orders it placed. Null for an order the caller may not know of; the number is
+ * null while the order is not placed yet.
+ */
+export async function knownOrder(em: EntityManager, orderId: string, actor: ApiKey): Promise<{ number: string | null } | null> {
+  const [row] = await em.execute<{ number: string | null; owner: string | null }[]>(
+    `select number, placed_by as owner from orders where id = ?
+     union all
+     select null, actor_name from actions where order_id = ? and type = 'order.place' and status <> 'rejected'
+     limit 1`,
+    [orderId, orderId],
   );
+  return row?.owner && mayRead(actor, row.owner) ? { number: row.number } : null;
 }
+
+/**
+ * Every action type with a route becomes a write (SPEC §4): validate, resolve its order, record the action through
+ * the intake, answer.
+ */
+export const writeRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: Intake }> = async (app, { runtime, intake }) => {
+  for (const definition of actionDefinitions) {
+    const { route } = definition;
+    if (!route) continue;
+    const params: TObject = route.target.kind === 'new-order' ? Type.Object({}) : IdParams(route.target.kind === 'order' ? 'order' : route.target.noun);
+    const body: TObject = definition.body;
+    app.post(
+      route.path,
+      {
+        config: { role: route.role },
+        // Bodies of order actions are all optional fields: an empty POST means "no options".
+        preValidation: async (request) => {
+          if (request.body === undefined || request.body === null) request.body = {};
+        },
+        schema: {
+          summary: route.summary,
+          tags: [route.tag],
+          params,
+          headers: WriteHeaders,
+          body,
+          response: { 201: WriteAccepted, 202: WriteAccepted },
+        },
+      },
+      async (request, reply) => {
+        const key = idempotencyKey(request, route.keyRequired ?? false);
+        const resolved = await resolveTarget(
+          runtime,
+          route,
+          request.params as Record<string, string>,
+          request.body as Record<string, unknown>,
+          request.actor,
+        );
+        const action = await intake.accept({
+          ...resolved,
+          type: definition.type,
+          actor: request.actor,
+          idempotencyKey: key,
+          requestId: request.id,
+        });
+        return answerWrite(request, reply, intake, action);
+      },
+    );
+  }
+};

@@ -28,33 +28,43 @@ export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
 export interface FollowUps {
   webhooks: WebhookEventType[];
   email: EmailKind | null;
+  /** The refund whose money goes back through the payment provider. */
+  refundPayment: string | null;
 }
 
-const NONE: FollowUps = { webhooks: [], email: null };
+const NONE: FollowUps = { webhooks: [], email: null, refundPayment: null };
 
 /**
- * What an entry of an order's history sets off once its transaction commits: webhook events and an e-mail to the
- * customer. One table, so that every action gets the same follow-ups for the same entry. (PDFs are rendered when
- * first asked for, not set off.)
+ * What an entry of an order's history sets off once its transaction commits: webhook events, an e-mail to the
+ * customer, a refund paid back. One table, so that every action gets the same follow-ups for the same entry. (PDFs
+ * are rendered when first asked for, not set off.)
  */
 export function followUpsOf(historyType: string, data: Record<string, unknown>): FollowUps {
   switch (historyType) {
     case 'order.place':
-      return { webhooks: ['order.placed'], email: 'order_placed' };
+      return { ...NONE, webhooks: ['order.placed'], email: 'order_placed' };
     case 'status.changed':
       return { ...NONE, webhooks: ['order.status_changed'] };
     case 'invoice.create':
-      return { webhooks: data.state === 'paid' ? ['invoice.created', 'invoice.paid'] : ['invoice.created'], email: 'invoice_created' };
+      return {
+        ...NONE,
+        webhooks: data.state === 'paid' ? ['invoice.created', 'invoice.paid'] : ['invoice.created'],
+        email: 'invoice_created',
+      };
     case 'invoice.pay':
       return { ...NONE, webhooks: data.state === 'paid' ? ['invoice.paid'] : [] };
     case 'invoice.remind':
       return { ...NONE, email: data.reminder === true ? 'invoice_overdue' : null };
     case 'shipment.create':
-      return { webhooks: ['shipment.dispatched'], email: 'shipment_dispatched' };
+      return { ...NONE, webhooks: ['shipment.dispatched'], email: 'shipment_dispatched' };
     case 'shipment.deliver':
       return { ...NONE, webhooks: ['shipment.delivered'] };
     case 'refund.create':
-      return { webhooks: ['refund.issued'], email: 'refund_issued' };
+      return {
+        webhooks: ['refund.issued'],
+        email: 'refund_issued',
+        refundPayment: typeof data.refundId === 'string' ? data.refundId : null,
+      };
     case 'order.cancel':
       return { ...NONE, email: 'order_canceled' };
     case 'order.comment':
@@ -84,4 +94,9 @@ export interface WebhookEvent {
   orderId: string;
   occurredAt: string;
   data: Record<string, unknown>;
+}
+
+/** The body every subscriber of an event receives. */
+export function webhookBody(event: WebhookEvent): Record<string, unknown> {
+  return { id: event.id, type: event.type, createdAt: event.occurredAt, orderId: event.orderId, data: event.data };
 }

@@ -118,3 +118,31 @@ export interface MoneyTotals {
 export function moneyTotals(sums: { invoiced: number; paid: number; refunded: number }): MoneyTotals {
   return { ...sums, refundable: sums.paid - sums.refunded, due: sums.invoiced - sums.paid };
 }
+
+/** What an order's documents add up to: money invoiced, received and refunded, and the shipping among it. */
+export interface OrderMoneySums {
+  invoiced: number;
+  paid: number;
+  refunded: number;
+  shippingInvoiced: ShippingCharge;
+  shippingRefunded: number;
+}
+
+/** Sums over an order's invoices (a paid amount is the sum of the invoice's payments) and refunds. */
+export function orderMoney(
+  invoices: readonly { grandTotal: number; paidAmount: number; shippingAmount: number; shippingTax: number; shippingDiscount: number }[],
+  refunds: readonly { grandTotal: number; shippingAmount: number }[],
+): OrderMoneySums {
+  const sum = <T>(items: readonly T[], of: (item: T) => number) => items.reduce((total, item) => total + of(item), 0);
+  return {
+    invoiced: sum(invoices, (i) => i.grandTotal),
+    paid: sum(invoices, (i) => i.paidAmount),
+    refunded: sum(refunds, (r) => r.grandTotal),
+    shippingInvoiced: {
+      amount: sum(invoices, (i) => i.shippingAmount),
+      taxAmount: sum(invoices, (i) => i.shippingTax),
+      discountAmount: sum(invoices, (i) => i.shippingDiscount),
+    },
+    shippingRefunded: sum(refunds, (r) => r.shippingAmount),
+  };
+}

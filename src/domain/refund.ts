@@ -4,6 +4,7 @@ import { assertWithin, requestedUnits, type DocumentLine } from './items.js';
 import { assertNotOnHold } from './lifecycle.js';
 import { prorate } from './money.js';
 import { qtyToRefund, qtyToShip } from './order.js';
+import { compareText } from './text.js';
 
 const DAY_MS = 86_400_000;
 
@@ -64,6 +65,58 @@ export interface RefundPlan<L> {
   grandTotal: number;
   /** True when the refund window had ended and an admin overrode it. */
   windowOverridden: boolean;
+}
+
+/** What left the warehouse for an order, and from where, less what refunds took back. */
+export interface ShipmentHistory {
+  latestDelivery: Date | null;
+  latestShipment: Date | null;
+  /** Per line: units shipped and not taken back by a refund, per source, newest shipment first. */
+  shippedByLine: Map<string, ShippedUnits[]>;
+}
+
+export function shipmentHistory(
+  shipments: readonly { source: string; createdAt: Date; deliveredAt: Date | null; items: readonly { lineId: string; qty: number }[] }[],
+  refunds: readonly { items: readonly { lineId: string; fromShipped: readonly ShippedUnits[] }[] }[],
+): ShipmentHistory {
+  const latest = (dates: (Date | null)[]) => dates.reduce<Date | null>((max, d) => (d && (!max || d > max) ? d : max), null);
+  // Per line and source: units shipped, units taken back, and when the source last shipped the line.
+  const byLine = new Map<string, Map<string, { qty: number; lastAt: number }>>();
+  const entry = (lineId: string, source: string) => {
+    const sources = byLine.get(lineId) ?? new Map<string, { qty: number; lastAt: number }>();
+    byLine.set(lineId, sources);
+    const found = sources.get(source) ?? { qty: 0, lastAt: 0 };
+    sources.set(source, found);
+    return found;
+  };
+  for (const shipment of shipments) {
+    for (const item of shipment.items) {
+      const found = entry(item.lineId, shipment.source);
+      found.qty += item.qty;
+      found.lastAt = Math.max(found.lastAt, shipment.createdAt.getTime());
+    }
+  }
+  for (const refund of refunds) {
+    for (const item of refund.items) {
+      for (const taken of item.fromShipped) {
+        const found = byLine.get(item.lineId)?.get(taken.source);
+        if (found) found.qty -= taken.qty;
+      }
+    }
+  }
+  const shippedByLine = new Map<string, ShippedUnits[]>();
+  for (const [lineId, sources] of byLine) {
+    const left = [...sources]
+      .filter(([, units]) => units.qty > 0)
+      .sort(([a, x], [b, y]) => y.lastAt - x.lastAt || compareText(a, b))
+      .map(([source, units]) => ({ source, qty: units.qty }));
+    if (left.length > 0) shippedByLine.set(lineId, left);
+  }
+  return {
+    latestDelivery: latest(shipments.map((s) => s.deliveredAt)),
+    latestShipment: latest(shipments.map((s) => s.createdAt)),
+    shippedByLine,
+  };
 }
 
 /**

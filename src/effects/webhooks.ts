@@ -1,8 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
-import type { Subscriber, WebhookEvent } from '../domain/follow-ups.js';
 import { WebhookDelivery, WebhookSubscription } from '../db/entities.js';
 import { writeWhileUnavailable } from '../db/errors.js';
 import { appendHistory } from '../db/history.js';
@@ -21,19 +20,6 @@ export interface WebhookDeps {
   orm: MikroORM;
   config: Config;
   log: Logger;
-}
-
-/** The live subscriptions, with the event types each wants. */
-export async function liveSubscribers(em: EntityManager): Promise<Subscriber[]> {
-  const rows = await em.execute<{ id: string; event_types: string[] }[]>(
-    'select id, event_types from webhook_subscriptions where deleted_at is null',
-  );
-  return rows.map((row) => ({ id: row.id, eventTypes: row.event_types }));
-}
-
-/** The body every subscriber of an event receives. */
-export function eventBody(event: WebhookEvent): Record<string, unknown> {
-  return { id: event.id, type: event.type, createdAt: event.occurredAt, orderId: event.orderId, data: event.data };
 }
 
 const EXCERPT = 500;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressObject } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scanOverdue } from '../../src/effects/overdue.js';
+import { scanOverdue } from '../../src/workers/overdue.js';
 import { orderBody } from '../support/fixtures.js';
 import { newKey, startHarness, type Harness } from '../support/harness.js';
 import { freePort, startSmtp, type ReceivedMail, type TestSmtp } from '../support/smtp.js';

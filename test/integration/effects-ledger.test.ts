@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkers, type Workers } from '../../workers/workers.js';
+import { startWorkers, type Workers } from '../../src/workers/workers.js';
 import { orderBody } from '../support/fixtures.js';
 import { newKey, startHarness, type Harness } from '../support/harness.js';
 import { startReceiver, type Receiver } from '../support/receiver.js';

@@ -7,7 +7,8 @@ import { checkInvariants } from '../support/invariants.js';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ workers: false });
+  // Jobs cut off by the shutdown wait for their lock to lapse before another worker takes them: keep that short.
+  h = await startHarness({ workers: false, env: { JOB_LOCK_MS: '2000' } });
 });
 afterAll(() => h.close());
 
@@ -15,6 +16,7 @@ it('SIGTERM during a burst exits 0 within the grace period and loses nothing: an
   const worker = await OrderflowProcess.start('workers/all.ts', {
     ...harnessEnv(h.config),
     SHUTDOWN_GRACE_MS: '3000',
+    JOB_LOCK_MS: '2000',
   });
   const total = 120;
   const accepted = await Promise.all(

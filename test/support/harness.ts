@@ -5,7 +5,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { loadConfig, type Config } from '../../config/config.js';
 import { buildApp, type App } from '../../src/api/app.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
-import { ALL_WORKER_QUEUES, startWorkers, type Workers } from '../../workers/workers.js';
+import { ALL_WORKER_QUEUES, startWorkers, type Workers } from '../../src/workers/workers.js';
 import { createTestDatabase, databaseUrl, dropDatabase } from './databases.js';
 
 export const KEYS = {

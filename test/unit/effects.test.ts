@@ -85,16 +85,17 @@ describe('subscribersOf', () => {
 });
 
 describe('followUpsOf', () => {
-  const none: FollowUps = { webhooks: [], email: null };
+  const none: FollowUps = { webhooks: [], email: null, refundPayment: null };
 
   it('order.place → order.placed webhook and order_placed e-mail', () => {
-    expect(followUpsOf('order.place', {})).toEqual({ webhooks: ['order.placed'], email: 'order_placed' });
+    expect(followUpsOf('order.place', {})).toEqual({ webhooks: ['order.placed'], email: 'order_placed', refundPayment: null });
   });
 
   it('status.changed → order.status_changed webhook only', () => {
     expect(followUpsOf('status.changed', { from: 'new', to: 'processing' })).toEqual({
       webhooks: ['order.status_changed'],
-      email: null
+      email: null,
+      refundPayment: null,
     });
   });
 
@@ -102,6 +103,7 @@ describe('followUpsOf', () => {
     expect(followUpsOf('invoice.create', { invoiceId: 'inv-1', state: 'pending' })).toEqual({
       webhooks: ['invoice.created'],
       email: 'invoice_created',
+      refundPayment: null,
     });
   });
 
@@ -109,18 +111,19 @@ describe('followUpsOf', () => {
     expect(followUpsOf('invoice.create', { invoiceId: 'inv-2', state: 'paid' })).toEqual({
       webhooks: ['invoice.created', 'invoice.paid'],
       email: 'invoice_created',
+      refundPayment: null,
     });
   });
 
   it('invoice.pay → invoice.paid only when the invoice became paid', () => {
-    expect(followUpsOf('invoice.pay', { state: 'paid' })).toEqual({ webhooks: ['invoice.paid'], email: null });
+    expect(followUpsOf('invoice.pay', { state: 'paid' })).toEqual({ webhooks: ['invoice.paid'], email: null, refundPayment: null });
     expect(followUpsOf('invoice.pay', { state: 'pending' })).toEqual(none);
     expect(followUpsOf('invoice.pay', { state: 'overdue' })).toEqual(none);
     expect(followUpsOf('invoice.pay', {})).toEqual(none);
   });
 
   it('invoice.remind → invoice_overdue e-mail only when data.reminder === true', () => {
-    expect(followUpsOf('invoice.remind', { reminder: true })).toEqual({ webhooks: [], email: 'invoice_overdue' });
+    expect(followUpsOf('invoice.remind', { reminder: true })).toEqual({ webhooks: [], email: 'invoice_overdue', refundPayment: null });
     expect(followUpsOf('invoice.remind', { reminder: false })).toEqual(none);
     expect(followUpsOf('invoice.remind', { reminder: 'true' })).toEqual(none);
     expect(followUpsOf('invoice.remind', {})).toEqual(none);
@@ -129,33 +132,36 @@ describe('followUpsOf', () => {
   it('shipment.create → shipment.dispatched webhook and e-mail', () => {
     expect(followUpsOf('shipment.create', { shipmentId: 's-1' })).toEqual({
       webhooks: ['shipment.dispatched'],
-      email: 'shipment_dispatched'
+      email: 'shipment_dispatched',
+      refundPayment: null,
     });
   });
 
   it('shipment.deliver → shipment.delivered webhook only', () => {
-    expect(followUpsOf('shipment.deliver', { shipmentId: 's-1' })).toEqual({ webhooks: ['shipment.delivered'], email: null });
+    expect(followUpsOf('shipment.deliver', { shipmentId: 's-1' })).toEqual({ webhooks: ['shipment.delivered'], email: null, refundPayment: null });
   });
 
-  it('refund.create → refund.issued and refund_issued e-mail', () => {
+  it('refund.create → refund.issued, refund_issued e-mail and the refund paid back', () => {
     expect(followUpsOf('refund.create', { refundId: 'ref-1' })).toEqual({
       webhooks: ['refund.issued'],
       email: 'refund_issued',
+      refundPayment: 'ref-1',
     });
+    expect(followUpsOf('refund.create', {}).refundPayment).toBeNull();
   });
 
   it('order.cancel → order_canceled e-mail only', () => {
-    expect(followUpsOf('order.cancel', { reason: 'x' })).toEqual({ webhooks: [], email: 'order_canceled' });
+    expect(followUpsOf('order.cancel', { reason: 'x' })).toEqual({ webhooks: [], email: 'order_canceled', refundPayment: null });
   });
 
   it('order.comment → comment e-mail only when notifyCustomer is true', () => {
-    expect(followUpsOf('order.comment', { comment: 'hi', notifyCustomer: true })).toEqual({ webhooks: [], email: 'comment' });
+    expect(followUpsOf('order.comment', { comment: 'hi', notifyCustomer: true })).toEqual({ webhooks: [], email: 'comment', refundPayment: null });
     expect(followUpsOf('order.comment', { comment: 'hi', notifyCustomer: false })).toEqual(none);
     expect(followUpsOf('order.comment', { comment: 'hi' })).toEqual(none);
   });
 
   it('action.rejected → action.rejected webhook only', () => {
-    expect(followUpsOf('action.rejected', { code: 'OUT_OF_STOCK' })).toEqual({ webhooks: ['action.rejected'], email: null });
+    expect(followUpsOf('action.rejected', { code: 'OUT_OF_STOCK' })).toEqual({ webhooks: ['action.rejected'], email: null, refundPayment: null });
   });
 
   it('unknown history types set off nothing', () => {

@@ -1,16 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { PayInvoiceBody, payInvoice } from '../../actions/invoice.js';
 import { Uuid } from '../../actions/schemas.js';
-import { DeliverShipmentBody, deliverShipment } from '../../actions/shipment.js';
-import { Invoice, InvoiceItem, Order, OrderLine, Refund, RefundItem, Shipment, ShipmentItem } from '../../db/entities.js';
+import { Invoice, InvoiceItem, OrderLine, Refund, RefundItem, Shipment, ShipmentItem } from '../../db/entities.js';
 import { ensurePdf } from '../../effects/pdf.js';
 import type { Runtime } from '../../runtime.js';
-import type { Intake } from '../intake.js';
 import { notFound } from '../problem.js';
 import { InvoiceView, invoiceView, RefundView, refundView, ShipmentView, shipmentView } from '../views.js';
-import { actionRoute } from '../writes.js';
 
 const DocumentParams = (what: string) => Type.Object({ id: Uuid(`${what} id`) });
 
@@ -19,45 +15,9 @@ async function linesOf(em: EntityManager, orderId: string): Promise<Map<string, 
   return new Map(lines.map((line) => [line.id, line]));
 }
 
-/** Invoices, shipments and refunds: reading them, and the actions that start from one (payment, delivery). */
-export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: Intake }> = async (
-  app,
-  { runtime, intake },
-) => {
+/** Invoices, shipments and refunds: reading them and their PDFs. Payments and deliveries are write routes. */
+export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = async (app, { runtime }) => {
   const em = () => runtime.orm.em.fork();
-  const orderNumberOf = async (orderId: string) => (await em().findOneOrFail(Order, orderId, { fields: ['number'] })).number;
-
-  actionRoute(app, intake, {
-    url: '/v1/invoices/:id/payments',
-    role: 'admin',
-    summary: 'Register a payment on a pending invoice',
-    tag: 'invoices',
-    type: payInvoice.type,
-    params: DocumentParams('invoice'),
-    body: PayInvoiceBody,
-    async resolve(params, body) {
-      const invoice = await em().findOne(Invoice, params.id);
-      if (!invoice) throw notFound('invoice', params.id);
-      const orderNumber = await orderNumberOf(invoice.orderId);
-      return { orderId: invoice.orderId, orderNumber, target: invoice.id, payload: { ...body, invoiceId: invoice.id } };
-    },
-  });
-
-  actionRoute(app, intake, {
-    url: '/v1/shipments/:id/delivery',
-    role: 'admin',
-    summary: 'Record that a shipment was delivered (at the time given, or now)',
-    tag: 'shipments',
-    type: deliverShipment.type,
-    params: DocumentParams('shipment'),
-    body: DeliverShipmentBody,
-    async resolve(params, body) {
-      const shipment = await em().findOne(Shipment, params.id);
-      if (!shipment) throw notFound('shipment', params.id);
-      const orderNumber = await orderNumberOf(shipment.orderId);
-      return { orderId: shipment.orderId, orderNumber, target: shipment.id, payload: { ...body, shipmentId: shipment.id } };
-    },
-  });
 
   app.get(
     '/v1/invoices/:id',

@@ -1,38 +1,26 @@
 import { raw } from '@mikro-orm/core';
-import { Type, type Static, type TObject } from '@sinclair/typebox';
-import type { ApiKey, Role } from '../../../config/config.js';
-import type { ActionDefinition } from '../../actions/definition.js';
-import { cancelOrder, commentOrder, holdOrder, unholdOrder } from '../../actions/order-manage.js';
-import { createInvoice } from '../../actions/invoice.js';
-import { createRefund } from '../../actions/refund.js';
-import { createShipment } from '../../actions/shipment.js';
-import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { placementInputProblems } from '../../domain/placement.js';
-import { PlaceOrderBody, placeOrder } from '../../actions/order-place.js';
-import { Uuid } from '../../actions/schemas.js';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { moneyTotals, ORDER_STATUSES } from '../../domain/order.js';
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Uuid } from '../../actions/schemas.js';
+import { moneyTotals, ORDER_STATUSES, orderMoney } from '../../domain/order.js';
 import { refundWindowEndsAt } from '../../domain/refund.js';
 import { Action, Invoice, Order, OrderEvent, Refund, Shipment } from '../../db/entities.js';
-import { readOrderMoney } from '../../db/order-documents.js';
-import { uuidv7 } from '../../db/ids.js';
-import type { Intake } from '../intake.js';
-import { notFound, Problem } from '../problem.js';
-import { EventView, eventView, OrderSummary, orderSummary, OrderView, orderView, type OrderDocuments } from '../views.js';
-import { actionRoute, mayRead } from '../writes.js';
 import type { Runtime } from '../../runtime.js';
 import { bodyValidator } from '../../validation.js';
+import { notFound, Problem } from '../problem.js';
+import { EventView, eventView, OrderSummary, orderSummary, OrderView, orderView, type OrderDocuments } from '../views.js';
+import { mayRead } from '../writes.js';
 
 const OrderParams = Type.Object({ id: Uuid('order id') });
 
 /** The documents and money of an order, for its full view. */
 async function readDocuments(em: EntityManager, order: Order, refundWindowDays: number): Promise<OrderDocuments> {
   const byCreation = { orderBy: { createdAt: 'asc' } } as const;
-  const [invoices, shipments, refunds, money] = await Promise.all([
+  const [invoices, shipments, refunds] = await Promise.all([
     em.find(Invoice, { orderId: order.id }, byCreation),
     em.find(Shipment, { orderId: order.id }, byCreation),
     em.find(Refund, { orderId: order.id }, byCreation),
-    readOrderMoney(em, order.id),
   ]);
   const latest = (dates: (Date | null | undefined)[]) =>
     dates.reduce<Date | null>((max, d) => (d && (!max || d > max) ? d : max), null);
@@ -40,7 +28,7 @@ async function readDocuments(em: EntityManager, order: Order, refundWindowDays: 
     invoices,
     shipments,
     refunds,
-    money: moneyTotals(money),
+    money: moneyTotals(orderMoney(invoices, refunds)),
     refundWindowEndsAt: refundWindowEndsAt(
       {
         placedAt: order.createdAt,
@@ -90,69 +78,9 @@ function decodeCursor(raw: string): Cursor {
   });
 }
 
-export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: Intake }> = async (
-  app,
-  { runtime, intake },
-) => {
+/** Reading orders: the list, one order, its history. Actions on orders are the write routes (`writes.ts`). */
+export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = async (app, { runtime }) => {
   const em = () => runtime.orm.em.fork();
-
-  /**
-   * An order exists once placed; an accepted placement not yet applied counts too (its actions queue behind it).
-   * A storefront key knows only the orders it placed. Returns the order's number, null while it is not placed yet.
-   */
-  async function knownOrderNumber(orderId: string, actor: ApiKey): Promise<string | null> {
-    const [row] = await em().execute<{ number: string | null; owner: string | null }[]>(
-      `select number, placed_by as owner from orders where id = ?
-       union all
-       select null, actor_name from actions where order_id = ? and type = 'order.place' and status <> 'rejected'
-       limit 1`,
-      [orderId, orderId],
-    );
-    if (!row?.owner || !mayRead(actor, row.owner)) throw notFound('order', orderId);
-    return row.number;
-  }
-
-  /** POST /v1/orders/{id}/<path>: an action on an existing order, through the same intake as placement. */
-  const orderAction = (path: string, definition: ActionDefinition<TObject>, role: Role, summary: string) =>
-    actionRoute(app, intake, {
-      url: `/v1/orders/:id/${path}`,
-      role,
-      summary,
-      tag: 'orders',
-      type: definition.type,
-      params: OrderParams,
-      body: definition.schema,
-      async resolve(params, body, actor) {
-        const orderNumber = await knownOrderNumber(params.id, actor);
-        return { orderId: params.id, orderNumber, target: params.id, payload: body };
-      },
-    });
-
-  orderAction('cancel', cancelOrder, 'storefront', 'Cancel what is neither invoiced nor shipped');
-  orderAction('hold', holdOrder, 'admin', 'Put an order on hold');
-  orderAction('unhold', unholdOrder, 'admin', 'Release an order from hold');
-  orderAction('comments', commentOrder, 'admin', 'Comment on an order, optionally notifying the customer');
-  orderAction('invoices', createInvoice, 'admin', 'Invoice an order (all that is still to invoice, or the items given)');
-  orderAction('shipments', createShipment, 'admin', 'Ship from an inventory source (all that is still to ship, or the items given)');
-  orderAction('refunds', createRefund, 'admin', 'Refund items, shipping or an adjustment (credit memo)');
-
-  actionRoute(app, intake, {
-    url: '/v1/orders',
-    role: 'storefront',
-    summary: 'Place an order',
-    tag: 'orders',
-    type: placeOrder.type,
-    params: Type.Object({}),
-    body: PlaceOrderBody,
-    keyRequired: true,
-    async resolve(_params, body) {
-      const errors = placementInputProblems(body);
-      if (errors.length > 0) {
-        throw new Problem(400, 'VALIDATION_FAILED', 'Invalid request', `${errors.length} field(s) are invalid`, { errors });
-      }
-      return { orderId: uuidv7(), target: '', payload: body };
-    },
-  });
 
   app.get(
     '/v1/orders',

@@ -7,6 +7,7 @@ import { WEBHOOK_EVENT_TYPES } from '../../domain/follow-ups.js';
 import { newSecret } from '../../effects/webhooks.js';
 import { DELIVER_JOB } from '../../queues/names.js';
 import { recordFollowUp } from '../../queues/outbox.js';
+import { announceSubscriptions } from '../../db/webhooks.js';
 import type { Runtime } from '../../runtime.js';
 import { notFound } from '../problem.js';
 
@@ -90,6 +91,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = as
         deletedAt: null,
       });
       await fork.flush();
+      await announceSubscriptions(fork);
       return reply
         .code(201)
         .header('location', `/v1/webhooks/${subscription.id}`)
@@ -109,8 +111,10 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = as
     '/v1/webhooks/:id',
     { config: { role: 'admin' }, schema: { summary: 'Unsubscribe (pending deliveries stop)', tags, params: IdParams('subscription') } },
     async (request, reply) => {
-      const updated = await em().nativeUpdate(WebhookSubscription, { id: request.params.id, deletedAt: null }, { deletedAt: new Date() });
+      const fork = em();
+      const updated = await fork.nativeUpdate(WebhookSubscription, { id: request.params.id, deletedAt: null }, { deletedAt: new Date() });
       if (updated === 0) throw notFound('webhook subscription', request.params.id);
+      await announceSubscriptions(fork);
       return reply.code(204).send();
     },
   );

@@ -4,7 +4,7 @@ import { reminderDue } from '../domain/invoice.js';
 import { insertAction, requestHash } from '../db/actions.js';
 import { Invoice } from '../db/entities.js';
 import type { EnqueuedAction, Queues } from '../queues/queues.js';
-import { remindInvoice } from '../actions/invoice.js';
+import { remindInvoice } from '../actions/invoices.js';
 
 const BATCH = 1000;
 
