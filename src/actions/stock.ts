@@ -1,4 +1,4 @@
-import type { StockLevel } from '../db/snapshot.js';
+import type { StockLevel } from '../db/stock.js';
 
 /**
  * The stock a batch of actions reads: the levels of the SKUs it locked, as they were when the lock was granted,

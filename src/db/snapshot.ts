@@ -251,36 +251,3 @@ export async function claimAndLoad(
     };
   });
 }
-
-/** On hand per source (active or not) and reserved units of a managed SKU. */
-export interface StockLevel {
-  sku: string;
-  sources: { code: string; onHand: number; active: boolean }[];
-  reserved: number;
-}
-
-/**
- * Stock levels of the managed SKUs among `skus` (others are absent), and which of `sources` exist. Run after the
- * SKUs were locked, as a statement of its own: under READ COMMITTED it then sees every reservation committed
- * before the lock was granted.
- */
-export async function readStock(
-  em: EntityManager,
-  skus: readonly string[],
-  sources: readonly string[],
-): Promise<{ levels: StockLevel[]; sources: string[] }> {
-  const [row] = await em.execute<{ levels: StockLevel[]; sources: string[] }[]>(
-    `select
-       (select coalesce(jsonb_agg(jsonb_build_object(
-          'sku', i.sku,
-          'sources', (select coalesce(jsonb_agg(jsonb_build_object('code', s.source_code, 'onHand', s.on_hand, 'active', src.active)
-                                               order by s.source_code), '[]')
-                      from stock s join inventory_sources src on src.code = s.source_code where s.sku = i.sku),
-          'reserved', (select coalesce(sum(r.qty), 0) from reservations r where r.sku = i.sku and r.qty > 0))
-          order by i.sku), '[]')
-        from inventory_items i where i.sku in (select jsonb_array_elements_text(?::jsonb))) as levels,
-       (select coalesce(jsonb_agg(code), '[]') from inventory_sources where code in (select jsonb_array_elements_text(?::jsonb))) as sources`,
-    [JSON.stringify(skus), JSON.stringify(sources)],
-  );
-  return { levels: row?.levels ?? [], sources: row?.sources ?? [] };
-}

@@ -9,28 +9,41 @@ export interface StockLevel {
   salable: number;
 }
 
-const STOCK_LEVELS = `
-  select i.sku,
-    coalesce((select json_agg(json_build_object('code', s.source_code, 'onHand', s.on_hand, 'active', src.active)
-                              order by s.source_code)
-              from stock s join inventory_sources src on src.code = s.source_code
-              where s.sku = i.sku), '[]') as sources,
-    coalesce((select sum(r.qty) from reservations r where r.sku = i.sku and r.qty > 0), 0)::int as reserved
-  from inventory_items i
-  where i.sku in (select jsonb_array_elements_text(?::jsonb))
-  order by i.sku`;
-
-type StockRow = { sku: string; sources: StockLevel['sources']; reserved: number };
+type StockRow = Omit<StockLevel, 'salable'>;
 
 function toLevel(row: StockRow): StockLevel {
   const onHand = row.sources.filter((s) => s.active).reduce((total, s) => total + s.onHand, 0);
-  return { sku: row.sku, sources: row.sources, reserved: row.reserved, salable: onHand - row.reserved };
+  return { ...row, salable: onHand - row.reserved };
+}
+
+/**
+ * Stock levels of the managed SKUs among `skus` (SKUs inventory does not know are absent), and which of `sources`
+ * exist, in one statement.
+ */
+export async function readStock(
+  em: EntityManager,
+  skus: readonly string[],
+  sources: readonly string[] = [],
+): Promise<{ levels: StockLevel[]; sources: string[] }> {
+  const [row] = await em.execute<{ levels: StockRow[]; sources: string[] }[]>(
+    `select
+       (select coalesce(jsonb_agg(jsonb_build_object(
+          'sku', i.sku,
+          'sources', (select coalesce(jsonb_agg(jsonb_build_object('code', s.source_code, 'onHand', s.on_hand, 'active', src.active)
+                                               order by s.source_code), '[]')
+                      from stock s join inventory_sources src on src.code = s.source_code where s.sku = i.sku),
+          'reserved', (select coalesce(sum(r.qty), 0) from reservations r where r.sku = i.sku and r.qty > 0))
+          order by i.sku), '[]')
+        from inventory_items i where i.sku in (select jsonb_array_elements_text(?::jsonb))) as levels,
+       (select coalesce(jsonb_agg(code), '[]') from inventory_sources where code in (select jsonb_array_elements_text(?::jsonb))) as sources`,
+    [JSON.stringify(skus), JSON.stringify(sources)],
+  );
+  return { levels: (row?.levels ?? []).map(toLevel), sources: row?.sources ?? [] };
 }
 
 /** Stock levels of the managed SKUs among `skus`; SKUs inventory does not know are absent from the result. */
 export async function readStockLevels(em: EntityManager, skus: readonly string[]): Promise<StockLevel[]> {
-  const rows = await em.execute<StockRow[]>(STOCK_LEVELS, [JSON.stringify(skus)]);
-  return rows.map(toLevel);
+  return (await readStock(em, skus)).levels;
 }
 
 /**
