@@ -623,6 +623,8 @@ export class WebhookDelivery {
   responseExcerpt?: string | null;
   durationMs?: number | null;
   lastError?: string | null;
+  /** While a job is sending it (see src/effects/claims.ts). */
+  claimedAt?: Date | null;
   createdAt!: Date;
   updatedAt!: Date;
   deliveredAt?: Date | null;
@@ -644,6 +646,7 @@ export const WebhookDeliverySchema = new EntitySchema<WebhookDelivery>({
     responseExcerpt: { type: 'string', nullable: true },
     durationMs: { type: 'integer', nullable: true },
     lastError: { type: 'string', nullable: true },
+    claimedAt: { ...timestamp(), nullable: true },
     createdAt: timestamp(),
     updatedAt: timestamp(),
     deliveredAt: { ...timestamp(), nullable: true },

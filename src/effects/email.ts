@@ -9,7 +9,7 @@ import { writeWhileUnavailable } from '../db/errors.js';
 import { appendHistory } from '../db/history.js';
 import { uuidv7 } from '../db/ids.js';
 import { ensurePdf } from './pdf.js';
-import { RetryLaterError } from './retry-later.js';
+import { ClaimBusyError, CLAIM_SECONDS, whileClaimed } from './claims.js';
 
 export interface EmailRequest {
   eventId: string;
@@ -91,7 +91,7 @@ export function createMailer(config: Config, log: Logger): Mailer {
       },
     };
   }
-  // Bounded, so that a send ends (one way or the other) long before its claim could lapse: see CLAIM_SECONDS.
+  // Bounded, so that a send that hangs ends (one way or the other) instead of renewing its claim for ever.
   const transport = nodemailer.createTransport({
     url: smtpUrl,
     connectionTimeout: 10_000,
@@ -111,25 +111,6 @@ export interface EmailDeps {
   config: Config;
   log: Logger;
   mailer: Mailer;
-}
-
-/**
- * How long a claim to send a message holds unrenewed. A live sender renews it every `CLAIM_SECONDS / 3`; a sender
- * that died stops renewing, and another job may claim the message once it lapsed, well before the queue's retries
- * run out.
- */
-export const CLAIM_SECONDS = 30;
-const BUSY_POLL_MS = 1000;
-
-/**
- * Raised when another job holds the claim on the same message: not a failure, a retry once the claim lapsed (if its
- * holder died) or the message was sent (then there is nothing left to do).
- */
-export class EmailBusyError extends RetryLaterError {
-  constructor(emailId: string, retryAt: Date) {
-    super(`e-mail ${emailId} is being sent by another job`, retryAt);
-    this.name = 'EmailBusyError';
-  }
 }
 
 interface ClaimRow {
@@ -171,23 +152,19 @@ export async function sendEmail(deps: EmailDeps, request: EmailRequest): Promise
   if (!email) throw new Error(`e-mail record of event ${request.eventId} (${request.kind}) vanished`);
   if (!email.claimed) {
     if (email.status === 'sent' || email.status === 'logged') return 'sent-before';
-    // Look again once the claim lapsed, or sooner: the holder usually finishes in a moment.
-    const lapses = (email.claimed_at ? new Date(email.claimed_at).getTime() : Date.now()) + CLAIM_SECONDS * 1000;
-    throw new EmailBusyError(email.id, new Date(Math.min(lapses, Date.now() + BUSY_POLL_MS)));
+    throw new ClaimBusyError(`e-mail ${email.id}`, email.claimed_at ? new Date(email.claimed_at) : null);
   }
 
-  const renew = setInterval(() => {
-    em.execute(`update emails set claimed_at = now() where id = ? and status = 'sending'`, [email.id]).catch((error: unknown) =>
-      deps.log.warn({ err: error, emailId: email.id }, 'could not renew the claim on an e-mail'),
-    );
-  }, (CLAIM_SECONDS * 1000) / 3);
+  const renew = () => em.execute(`update emails set claimed_at = now() where id = ? and status = 'sending'`, [email.id]);
   let providerId: string | null;
   try {
-    const attachments =
-      request.kind === 'invoice_created' && typeof request.data.invoiceId === 'string'
-        ? [await ensurePdf(deps, 'invoice', request.data.invoiceId)].map((pdf) => ({ filename: pdf.fileName, content: pdf.content }))
-        : [];
-    providerId = await deps.mailer.send({ ...message, to: email.recipient, messageId: `<${email.id}@orderflow>`, attachments });
+    providerId = await whileClaimed(renew, async () => {
+      const attachments =
+        request.kind === 'invoice_created' && typeof request.data.invoiceId === 'string'
+          ? [await ensurePdf(deps, 'invoice', request.data.invoiceId)].map((pdf) => ({ filename: pdf.fileName, content: pdf.content }))
+          : [];
+      return deps.mailer.send({ ...message, to: email.recipient, messageId: `<${email.id}@orderflow>`, attachments });
+    }, deps.log);
   } catch (error) {
     await em.nativeUpdate(
       Email,
@@ -195,8 +172,6 @@ export async function sendEmail(deps: EmailDeps, request: EmailRequest): Promise
       { status: 'pending', lastError: error instanceof Error ? error.message : String(error) },
     );
     throw error;
-  } finally {
-    clearInterval(renew);
   }
   const status = providerId === null ? 'logged' : 'sent';
   await writeWhileUnavailable(() => em.fork().transactional(async (tx) => {

@@ -5,6 +5,7 @@ import type { Config } from '../../config/config.js';
 import { WebhookDelivery, WebhookSubscription } from '../db/entities.js';
 import { writeWhileUnavailable } from '../db/errors.js';
 import { appendHistory } from '../db/history.js';
+import { ClaimBusyError, CLAIM_SECONDS, whileClaimed } from './claims.js';
 
 export const SIGNATURE_HEADER = 'orderflow-signature';
 
@@ -26,16 +27,27 @@ const EXCERPT = 500;
 
 /**
  * POSTs one delivery, signed, and records the attempt (status code, duration, response excerpt). A 2xx
- * answer delivers it; anything else throws, for the queue to retry with backoff.
+ * answer delivers it; anything else throws, for the queue to retry with backoff. The delivery is claimed for the
+ * attempt, so that a second job for it (handed over again, or started for a stalled one) does not send it too.
  */
 export async function deliver(deps: WebhookDeps, deliveryId: string, now: () => Date = () => new Date()): Promise<'delivered' | 'delivered-before' | 'gone'> {
   const em = deps.orm.em.fork();
-  const delivery = await em.findOne(WebhookDelivery, deliveryId);
-  if (!delivery) return 'gone';
-  if (delivery.status === 'delivered') return 'delivered-before';
+  // The select reads the row as it was before the claim; `claimed` says whether this job took it.
+  const [claim] = await em.execute<{ status: string; claimed_at: Date | null; claimed: boolean }[]>(
+    `with claimed as (
+       update webhook_deliveries set claimed_at = now()
+       where id = ? and status <> 'delivered' and (claimed_at is null or claimed_at < now() - make_interval(secs => ?))
+       returning id)
+     select d.status, d.claimed_at, exists (select 1 from claimed) as claimed from webhook_deliveries d where d.id = ?`,
+    [deliveryId, CLAIM_SECONDS, deliveryId],
+  );
+  if (!claim) return 'gone';
+  if (claim.status === 'delivered') return 'delivered-before';
+  if (!claim.claimed) throw new ClaimBusyError(`webhook delivery ${deliveryId}`, claim.claimed_at ? new Date(claim.claimed_at) : null);
+  const delivery = await em.findOneOrFail(WebhookDelivery, deliveryId);
   const subscription = await em.findOneOrFail(WebhookSubscription, delivery.subscriptionId);
   if (subscription.deletedAt) {
-    await em.nativeUpdate(WebhookDelivery, { id: delivery.id }, { status: 'failed', lastError: 'subscription deleted', updatedAt: now() });
+    await em.nativeUpdate(WebhookDelivery, { id: delivery.id }, { status: 'failed', lastError: 'subscription deleted', claimedAt: null, updatedAt: now() });
     return 'gone';
   }
 
@@ -45,8 +57,9 @@ export async function deliver(deps: WebhookDeps, deliveryId: string, now: () => 
   let status: number | null = null;
   let excerpt: string | null = null;
   let failure: string | null = null;
+  const renew = () => em.execute(`update webhook_deliveries set claimed_at = now() where id = ?`, [delivery.id]);
   try {
-    const response = await fetch(subscription.url, {
+    const response = await whileClaimed(renew, () => fetch(subscription.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -58,7 +71,7 @@ export async function deliver(deps: WebhookDeps, deliveryId: string, now: () => 
       body,
       redirect: 'manual',
       signal: AbortSignal.timeout(deps.config.webhooks.timeoutMs),
-    });
+    }), deps.log);
     status = response.status;
     excerpt = (await response.text()).slice(0, EXCERPT);
     if (status < 200 || status > 299) failure = `receiver answered ${status}`;
@@ -77,6 +90,7 @@ export async function deliver(deps: WebhookDeps, deliveryId: string, now: () => 
         responseExcerpt: excerpt,
         durationMs,
         lastError: failure,
+        claimedAt: null,
         updatedAt: now(),
         ...(delivered ? { status: 'delivered', deliveredAt: now() } : {}),
       },

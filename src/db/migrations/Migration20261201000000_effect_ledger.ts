@@ -34,8 +34,8 @@ export class Migration20261201000000_effect_ledger extends Migration {
       select gen_random_uuid(), 'webhooks', 'webhook.deliver', jsonb_build_object('deliveryId', d.id), now(), now()
       from webhook_deliveries d where d.status = 'pending'`);
     this.addSql(`update outbox set done_at = now(), outcome = 'done' where name = 'webhook.publish' and done_at is null`);
-    // Deliveries are written in the action's transaction, possibly before the order it places.
-    this.addSql(`alter table webhook_deliveries alter constraint webhook_deliveries_order_id_fkey deferrable initially deferred`);
+    // Like an e-mail, a delivery is claimed while a job sends it (src/effects/claims.ts).
+    this.addSql('alter table webhook_deliveries add column claimed_at timestamptz');
     this.addSql('drop index outbox_unsent');
     this.addSql('alter table outbox drop column enqueued_at');
     this.addSql('create index outbox_open on outbox (due_at) where done_at is null');
