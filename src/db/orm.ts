@@ -8,6 +8,7 @@ import { Migration20261126020000_operations } from './migrations/Migration202611
 import { Migration20261126030000_effects } from './migrations/Migration20261126030000_effects.js';
 import { Migration20261201000000_effect_ledger } from './migrations/Migration20261201000000_effect_ledger.js';
 import { Migration20261201010000_order_owner } from './migrations/Migration20261201010000_order_owner.js';
+import { Migration20261201020000_immediate_keys } from './migrations/Migration20261201020000_immediate_keys.js';
 
 /** Migrations are listed statically: file discovery of .ts does not work under every runner. */
 export const migrationsList = [
@@ -17,6 +18,7 @@ export const migrationsList = [
   { name: 'Migration20261126030000_effects', class: Migration20261126030000_effects },
   { name: 'Migration20261201000000_effect_ledger', class: Migration20261201000000_effect_ledger },
   { name: 'Migration20261201010000_order_owner', class: Migration20261201010000_order_owner },
+  { name: 'Migration20261201020000_immediate_keys', class: Migration20261201020000_immediate_keys },
 ];
 
 export function ormOptions(databaseUrl: string, poolMax: number): Options {
