@@ -52,7 +52,7 @@ export async function buildApp(runtime: Runtime) {
   await app.register(writeRoutes, { runtime, intake });
   await app.register(orderRoutes, { runtime });
   await app.register(documentRoutes, { runtime });
-  await app.register(actionRoutes, { intake });
+  await app.register(actionRoutes, { runtime, intake });
   await app.register(inventoryRoutes, { runtime });
   await app.register(webhookRoutes, { runtime });
   return app;
