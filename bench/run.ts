@@ -5,9 +5,9 @@
  * pg_stat_statements) and a private Redis: nothing else shares them. Prints a table and writes
  * bench/results/latest.md and latest.json. Never part of `npm test`.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -16,6 +16,7 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { PrivatePostgres } from '../test/support/postgres-server.js';
+import { preload } from './preload.js';
 import { PrivateRedis } from '../test/support/redis-server.js';
 import { pooled } from '../test/support/pool.js';
 import { freePort } from '../test/support/ports.js';
@@ -24,12 +25,18 @@ const { values: args } = parseArgs({
   options: {
     orders: { type: 'string', default: '5000' },
     seconds: { type: 'string', default: '10' },
+    // Orders already stored for the second full lifecycle (the cost of an action must not grow with the tables).
+    stored: { type: 'string', default: '20000' },
+    // Length of the sustained-load phase.
+    sustain: { type: 'string', default: '30' },
     // Writes V8 CPU profiles of the API and worker processes of the lifecycle runs to bench/results/profiles.
     profile: { type: 'boolean', default: false },
   },
 });
 const ORDERS = Number(args.orders);
 const SECONDS = Number(args.seconds);
+const STORED = Number(args.stored);
+const SUSTAIN_SECONDS = Number(args.sustain);
 const ADMIN = 'bench-admin-secret-0000001';
 const KEYS = `bench:admin:${ADMIN}`;
 const BENCH = '/* bench */';
@@ -141,6 +148,9 @@ const databaseUrl = `${postgres.url}/orderflow`;
 const db = new pg.Client({ connectionString: databaseUrl });
 await db.connect();
 await db.query('create extension pg_stat_statements');
+// The bench's own reads use indexes where one applies, so that what it measures (rows read by sequential scans) is
+// orderflow's.
+await db.query('set enable_seqscan = off');
 const sql = async <T extends pg.QueryResultRow>(text: string, params: unknown[] = []) => (await db.query<T>(`${BENCH} ${text}`, params)).rows;
 
 const [pgVersion] = await sql<{ server_version: string }>('show server_version');
@@ -245,10 +255,21 @@ try {
   }
 
   // 4. Lifecycle: N orders each placed, invoiced, shipped and half refunded, with the API and one worker process.
-  const lifecycle = async (orders: number) => {
-    await sql(`truncate actions, outbox, order_events, pdf_documents, emails, webhook_deliveries, refund_items, refunds,
+  const TABLES = ['orders', 'order_lines', 'order_addresses', 'actions', 'outbox', 'order_events', 'invoices', 'invoice_items',
+    'payments', 'shipments', 'shipment_items', 'refunds', 'refund_items', 'reservations', 'webhook_deliveries', 'emails'];
+  const seqReads = async () =>
+    new Map(
+      (await sql<{ relname: string; n: string }>(`select relname, seq_tup_read as n from pg_stat_user_tables where relname = any($1)`, [TABLES])).map(
+        (row) => [row.relname, Number(row.n)],
+      ),
+    );
+  const truncate = () =>
+    sql(`truncate actions, outbox, order_events, pdf_documents, emails, webhook_deliveries, refund_items, refunds,
       shipment_items, shipments, payments, invoice_items, invoices, reservations, order_lines, order_addresses, orders,
       sequences cascade`);
+
+  /** The API and one worker process (all queues, default settings but e-mails off), started afresh. */
+  const startOrderflow = async () => {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
     const api = await spawnNode('src/start-api.ts', { ...orderflowEnv, PORT: String(port) }, { url: `${base}/health/ready` }, profiling);
@@ -260,17 +281,42 @@ try {
       profiling,
     );
     await post(base, '/v1/orders', {}); // warm-up of the route (answers 400)
-    await fetch(`${base}/v1/inventory/sources/main`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Main' }),
-    });
-    await fetch(`${base}/v1/inventory/items/BENCH-1`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ sources: { main: 100_000_000 } }),
-    });
+    for (const [path, body] of [
+      ['/v1/inventory/sources/main', { name: 'Main' }],
+      ['/v1/inventory/items/BENCH-1', { sources: { main: 100_000_000 } }],
+    ] as const) {
+      await fetch(`${base}${path}`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    }
+    return { base, api, workers };
+  };
+
+  /** Waits until `total` accepted actions are all applied (no action is left unfinished, read by its index). */
+  const waitApplied = async (label: string, total: number) => {
+    for (;;) {
+      const [row] = await sql<{ n: number }>(`select count(*)::int as n from actions where status in ('queued', 'processing')`);
+      progress(label, total - row!.n, total);
+      if (row!.n === 0) return;
+      await sleep(250);
+    }
+  };
+  const waitFollowUps = async () => {
+    for (;;) {
+      const [row] = await sql<{ n: number }>('select count(*)::int as n from outbox where done_at is null');
+      if (row!.n === 0) return;
+      await sleep(250);
+    }
+  };
+
+  const lifecycle = async (orders: number, label: string, options: { truncate: boolean }) => {
+    if (options.truncate) await truncate();
+    const { base, api, workers } = await startOrderflow();
     await sql('select pg_stat_statements_reset()');
+    const [{ since }] = (await sql<{ since: Date }>('select now() as since')) as [{ since: Date }];
+    const seqBefore = await seqReads();
     const before = { api: processStats(api.pid!), workers: processStats(workers.pid!) };
 
     const orderIds: string[] = [];
@@ -278,18 +324,10 @@ try {
       const { status, json } = await post(base, '/v1/orders', orderBody('BENCH-1'));
       if (status !== 202) throw new Error(`placement answered ${status}: ${JSON.stringify(json)}`);
       orderIds.push(json.orderId as string);
-    }, `lifecycle ${orders}: place`);
-    const waitFor = async (label: string, total: number, query: string) => {
-      for (;;) {
-        const [row] = await sql<{ n: number }>(query);
-        progress(label, row!.n, total);
-        if (row!.n >= total) return;
-        await sleep(250);
-      }
-    };
-    await waitFor(`lifecycle ${orders}: applied`, orders, `select count(*)::int as n from actions where type = 'order.place' and status in ('succeeded', 'rejected')`);
+    }, `${label}: place`);
+    await waitApplied(`${label}: applied`, orders);
     const lines = new Map(
-      (await sql<{ order_id: string; id: string }>('select order_id, id from order_lines')).map((row) => [row.order_id, row.id]),
+      (await sql<{ order_id: string; id: string }>('select order_id, id from order_lines where order_id = any($1)', [orderIds])).map((row) => [row.order_id, row.id]),
     );
     await mapConcurrent(orderIds, 64, async (orderId) => {
       const itemId = lines.get(orderId)!;
@@ -301,16 +339,22 @@ try {
         const { status } = await post(base, path, body);
         if (status !== 202) throw new Error(`${path} answered ${status}`);
       }
-    }, `lifecycle ${orders}: invoice, ship, refund`);
+    }, `${label}: invoice, ship, refund`);
     const total = orders * 4;
-    await waitFor(`lifecycle ${orders}: all applied`, total, `select count(*)::int as n from actions where status in ('succeeded', 'rejected')`);
+    await waitApplied(`${label}: all applied`, total);
+    // Work after commit (refund payments) finishes too before the figures are read.
+    await waitFollowUps();
+    // pg_stat_user_tables is updated a moment after the statements ran.
+    await sleep(1000);
+    const seqAfter = await seqReads();
 
     const [timing] = await sql<{ seconds: number; p50: number; p99: number; rejected: number }>(
       `select extract(epoch from max(finished_at) - min(created_at))::float as seconds,
               percentile_cont(0.5) within group (order by extract(epoch from finished_at - created_at) * 1000) as p50,
               percentile_cont(0.99) within group (order by extract(epoch from finished_at - created_at) * 1000) as p99,
               count(*) filter (where status = 'rejected')::int as rejected
-       from actions`,
+       from actions where created_at >= $1`,
+      [since],
     );
     const [statements] = await sql<{ calls: string }>(
       `select sum(calls) as calls from pg_stat_statements where query not like '/* bench */%' and query not like '%pg_stat_statements%'`,
@@ -319,6 +363,11 @@ try {
       `select calls, round(total_exec_time::numeric, 1)::float as ms, left(regexp_replace(query, '\\s+', ' ', 'g'), 110) as query
        from pg_stat_statements where query not like '/* bench */%' and query not like '%pg_stat_statements%'
        order by calls desc limit 15`,
+    );
+    const seqByTable: Record<string, number> = Object.fromEntries(
+      TABLES.map((table): [string, number] => [table, Number((((seqAfter.get(table) ?? 0) - (seqBefore.get(table) ?? 0)) / total).toFixed(2))]).filter(
+        ([, n]) => n > 0,
+      ),
     );
     const after = { api: processStats(api.pid!), workers: processStats(workers.pid!) };
     await stop(api);
@@ -335,15 +384,73 @@ try {
       cpuMsPerAction: Number(((after.api.cpuMs - before.api.cpuMs + after.workers.cpuMs - before.workers.cpuMs) / total).toFixed(2)),
       apiPeakRssMb: after.api.peakRssMb,
       workersPeakRssMb: after.workers.peakRssMb,
+      seqRowsPerAction: Number(Object.values(seqByTable).reduce((a, b) => a + b, 0).toFixed(2)),
+      seqByTable,
       topStatements: topStatements.map((row) => ({ perAction: Number((Number(row.calls) / total).toFixed(2)), ms: row.ms, query: row.query })),
     };
   };
 
-  const half = await lifecycle(Math.round(ORDERS / 2));
-  const full = await lifecycle(ORDERS);
-  const { topStatements, ...figures } = full;
+  /**
+   * 5. Sustained load: orders arrive at a fixed rate for `seconds`, each placed, invoiced, shipped and its shipping
+   * refunded (four actions sent one after the other, as a storefront and a back office would); accept → applied
+   * latency of those actions at that rate.
+   */
+  const sustained = async (actionsPerSecond: number, seconds: number) => {
+    await truncate();
+    const { base, api, workers } = await startOrderflow();
+    const [{ since }] = (await sql<{ since: Date }>('select now() as since')) as [{ since: Date }];
+    const ordersPerSecond = actionsPerSecond / 4;
+    const chains: Promise<void>[] = [];
+    const started = Date.now();
+    let sent = 0;
+    while (Date.now() - started < seconds * 1000) {
+      const due = Math.floor(((Date.now() - started) / 1000) * ordersPerSecond);
+      for (; sent < due; sent++) {
+        chains.push(
+          (async () => {
+            const placed = await post(base, '/v1/orders', orderBody('BENCH-1'));
+            const orderId = placed.json.orderId as string;
+            for (const [path, body] of [
+              [`/v1/orders/${orderId}/invoices`, {}],
+              [`/v1/orders/${orderId}/shipments`, { source: 'main', carrier: { code: 'ups', title: 'UPS' }, trackingNumber: '1Z' }],
+              [`/v1/orders/${orderId}/refunds`, { shipping: 500 }],
+            ] as const) {
+              await post(base, path, body);
+            }
+          })(),
+        );
+      }
+      progress('sustained load', Math.min(seconds, Math.floor((Date.now() - started) / 1000)), seconds);
+      await sleep(10);
+    }
+    progress('sustained load', seconds, seconds);
+    await Promise.all(chains);
+    await waitApplied('sustained: all applied', sent * 4);
+    const [latency] = await sql<{ p50: number; p99: number; rejected: number }>(
+      `select percentile_cont(0.5) within group (order by extract(epoch from finished_at - created_at) * 1000) as p50,
+              percentile_cont(0.99) within group (order by extract(epoch from finished_at - created_at) * 1000) as p99,
+              count(*) filter (where status = 'rejected')::int as rejected
+       from actions where created_at >= $1`,
+      [since],
+    );
+    await stop(api);
+    await stop(workers);
+    return { rate: Math.round(actionsPerSecond), actions: sent * 4, p50Ms: Math.round(latency!.p50), p99Ms: Math.round(latency!.p99), rejected: latency!.rejected };
+  };
+
+  const half = await lifecycle(Math.round(ORDERS / 2), `lifecycle ${Math.round(ORDERS / 2)}`, { truncate: true });
+  const full = await lifecycle(ORDERS, `lifecycle ${ORDERS}`, { truncate: true });
+  await truncate();
+  process.stderr.write(`  storing ${STORED} orders …\n`);
+  await preload(sql, STORED, 'BENCH-1');
+  const stored = await lifecycle(ORDERS, `lifecycle ${ORDERS}, ${STORED} stored`, { truncate: false });
+  const sustain = await sustained(full.actionsPerSecond / 2, SUSTAIN_SECONDS);
+  const { topStatements, seqByTable, ...figures } = full;
   Object.assign(results, Object.fromEntries(Object.entries(figures).map(([k, v]) => [`lifecycle.${k}`, v])));
   results['lifecycle.halfSeconds'] = half.seconds;
+  results['stored.actionsPerSecond'] = stored.actionsPerSecond;
+  results['stored.seqRowsPerAction'] = stored.seqRowsPerAction;
+  Object.assign(results, Object.fromEntries(Object.entries(sustain).map(([k, v]) => [`sustained.${k}`, v])));
 
   const ratio = (a: number, b: number) => `${Math.round((a / b) * 100)}%`;
   const rows: [string, string, string][] = [
@@ -357,6 +464,10 @@ try {
     ['CPU time per action (API + workers)', `${full.cpuMsPerAction} ms`, ''],
     ['peak RSS: API / workers', `${full.apiPeakRssMb} / ${full.workersPeakRssMb} MB`, ''],
     [`linearity: ${half.orders} → ${full.orders} orders`, `${half.seconds.toFixed(1)} s → ${full.seconds.toFixed(1)} s`, `×${(full.seconds / half.seconds).toFixed(2)}`],
+    ['rows read by sequential scans per action (growing tables): empty database', String(full.seqRowsPerAction), ''],
+    [`rows read by sequential scans per action, ${STORED} orders stored`, String(stored.seqRowsPerAction), ''],
+    [`lifecycle with ${STORED} orders stored ÷ on an empty database`, `${stored.actionsPerSecond} actions/s`, ratio(stored.actionsPerSecond, full.actionsPerSecond)],
+    [`sustained load at ${sustain.rate} actions/s for ${SUSTAIN_SECONDS} s: accept → applied p50 / p99`, `${sustain.p50Ms} / ${sustain.p99Ms} ms`, ''],
   ];
   const table = ['| measure | value | ratio |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
   console.log(`\n${table}\n`);
@@ -367,14 +478,21 @@ try {
     '|---|---|---|',
     ...topStatements.map((row) => `| ${row.perAction} | ${row.ms} | \`${row.query.replace(/\|/g, '\\|')}\` |`),
   ].join('\n');
-  console.log(`Most frequent statements in the lifecycle run:\n${profile}\n`);
+  const scans = `Rows read by sequential scans per action, by table: empty database ${JSON.stringify(seqByTable)}; ${STORED} orders stored ${JSON.stringify(stored.seqByTable)}`;
+  console.log(`Most frequent statements in the lifecycle run:\n${profile}\n\n${scans}\n`);
+  if (args.profile) {
+    for (const file of readdirSync('bench/results/profiles').filter((name) => name.endsWith('.cpuprofile'))) {
+      console.log(`profile ${file}:`);
+      console.log(execFileSync(process.execPath, ['--import', 'tsx', 'bench/profile-summary.ts', `bench/results/profiles/${file}`, '12'], { encoding: 'utf8' }));
+    }
+  }
   writeFileSync(
     'bench/results/latest.json',
-    `${JSON.stringify({ at: stamp, machine, args: { ORDERS, SECONDS }, results, topStatements }, null, 2)}\n`,
+    `${JSON.stringify({ at: stamp, machine, args: { ORDERS, SECONDS, STORED, SUSTAIN_SECONDS }, results, topStatements, seqByTable, storedSeqByTable: stored.seqByTable }, null, 2)}\n`,
   );
   writeFileSync(
     'bench/results/latest.md',
-    `Run ${stamp} on ${machine.cpus}, ${machine.memory}, Node ${machine.node}, PostgreSQL ${machine.postgres}, Redis ${machine.redis}.\n\n${table}\n\nMost frequent statements (lifecycle, ${full.orders} orders):\n\n${profile}\n`,
+    `Run ${stamp} on ${machine.cpus}, ${machine.memory}, Node ${machine.node}, PostgreSQL ${machine.postgres}, Redis ${machine.redis}.\n\n${table}\n\nMost frequent statements (lifecycle, ${full.orders} orders):\n\n${profile}\n\n${scans}\n`,
   );
 } finally {
   await db.end();

@@ -131,10 +131,10 @@ const PARTS: Record<SnapshotPart, string> = {
 function claimStatement(parts: readonly SnapshotPart[]): string {
   const optional = (part: SnapshotPart) => (parts.includes(part) ? PARTS[part] : `'[]'::jsonb`);
   return `
-    with asked as (select (value #>> '{}')::uuid as id, ordinality as position from jsonb_array_elements(?::jsonb) with ordinality),
+    with asked as (select id, position from unnest(?::uuid[]) with ordinality as asked(id, position)),
     claimable as (
       select a.id from actions a
-      where a.id in (select id from asked) and a.status in ('queued', 'processing', 'failed')
+      where a.id = any(?::uuid[]) and a.status in ('queued', 'processing', 'failed')
         and not exists (
           select 1 from actions p
           where p.order_id = a.order_id and p.seq < a.seq and p.status not in ('succeeded', 'rejected'))
@@ -181,12 +181,13 @@ function claimStatement(parts: readonly SnapshotPart[]): string {
         from orders o where o.id = c.order_id)
       end as snapshot
     from asked
-    left join actions a on a.id = asked.id
+    left join lateral (select status from actions where id = asked.id) a on true
     left join claimed c on c.id = asked.id
     order by c.seq nulls last, asked.position`;
 }
 
 const statements = new Map<string, string>();
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 interface ClaimRow {
   id: string;
@@ -230,7 +231,9 @@ export async function claimAndLoad(
   const key = [...parts].sort().join(',');
   const sql = statements.get(key) ?? claimStatement(parts);
   statements.set(key, sql);
-  const rows = await em.execute<ClaimRow[]>(sql, [JSON.stringify(ids), JSON.stringify(locks)]);
+  // Ids as array constants: the planner knows how many there are and finds each by its index.
+  const array = `{${ids.map((id) => (UUID.test(id) ? id : 'invalid')).join(',')}}`;
+  const rows = await em.execute<ClaimRow[]>(sql, [array, array, JSON.stringify(locks)]);
   return rows.map((row): Claim => {
     if (row.seq === null) return { id: row.id, claimed: null, status: row.status };
     return {

@@ -154,7 +154,15 @@ export function writeStatement(changes: Changes, tail?: { sql: string; params: u
       ...group.add.map((column) => `${ident(column)} = t.${ident(column)} + x.${ident(column)}`),
     ].join(', ');
     const match = group.key.map((column) => `t.${ident(column)} = x.${ident(column)}`).join(' and ');
-    parts.push(`update ${ident(group.table)} t set ${assignments} from ${rowsOf(group.table, group.rows)} x where ${match}`);
+    // One VALUES row per changed row, so that the planner knows how few there are and finds each by its index
+    // (a set-returning function counts as 100 rows, for which scanning a small table looks cheaper).
+    const values = group.rows.map(() => '(?::jsonb)').join(', ');
+    params.push(...group.rows.map((row) => JSON.stringify(row)));
+    parts.push(
+      `update ${ident(group.table)} t set ${assignments}
+       from (values ${values}) as v(r) cross join lateral jsonb_populate_record(null::${ident(group.table)}, v.r) x
+       where ${match}`,
+    );
   }
   for (const group of upserts) {
     const columns = [...group.key, ...group.add].map(ident).join(', ');
