@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config.js';
 import { queueOf } from './actions/registry.js';
+import { FinishedActions } from './db/finished-actions.js';
 import { Listener } from './db/listener.js';
 import { ensureDatabase, migrate, openOrm } from './db/orm.js';
 import { Subscribers } from './db/webhooks.js';
@@ -22,6 +23,8 @@ export interface Runtime {
   listener: Listener;
   /** The live webhook subscriptions, kept until a change is announced. */
   subscribers: Subscribers;
+  /** Actions announced finished by the workers, for requests that wait for them. */
+  finished: FinishedActions;
   close(): Promise<void>;
 }
 
@@ -103,6 +106,7 @@ export async function openRuntime(config: Config, log: Logger, options: { prepar
   });
   const listener = new Listener(config.databaseUrl, log);
   const subscribers = new Subscribers(orm, listener);
+  const finished = new FinishedActions(listener);
   await listener.start();
   return {
     config,
@@ -113,6 +117,7 @@ export async function openRuntime(config: Config, log: Logger, options: { prepar
     queues,
     listener,
     subscribers,
+    finished,
     async close() {
       await listener.close();
       await queues.close();

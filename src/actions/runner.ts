@@ -5,6 +5,7 @@ import type { Config } from '../../config/config.js';
 import { DomainError } from '../domain/errors.js';
 import { followUpsOf, subscribersOf, webhookBody, type Subscriber, type WebhookEvent } from '../domain/follow-ups.js';
 import { uuidv7 } from '../db/ids.js';
+import { announceFinished } from '../db/finished-actions.js';
 import { ensureSequences, takeNumbers, type SequenceName } from '../db/sequences.js';
 import { claimAndLoad, type ClaimedAction, type SnapshotPart, type StockLocks } from '../db/snapshot.js';
 import { readStock } from '../db/stock.js';
@@ -202,14 +203,19 @@ export class ActionRunner {
         const outcome = outcomes.get(claim.id);
         return outcome?.kind === 'succeeded' || outcome?.kind === 'rejected';
       });
-      const next = await writeChanges<{ order_id: string; id: string; type: string }>(tx, changes, {
-        sql: `select distinct on (n.order_id) n.order_id, n.id, n.type
-              from jsonb_to_recordset(?::jsonb) as f(order_id uuid, seq bigint)
-              join actions n on n.order_id = f.order_id and n.seq > f.seq and n.status in ('queued', 'processing')
-              order by n.order_id, n.seq`,
-        params: [JSON.stringify(finished.map((claim) => ({ order_id: claim.orderId, seq: claim.seq })))],
+      // One row: the finished actions announced to waiting requests (delivered at commit), and each order's next.
+      const announce = announceFinished(finished.map((claim) => claim.id));
+      const [written] = await writeChanges<{ next: { order_id: string; id: string; type: string }[] }>(tx, changes, {
+        sql: `select ${announce.sql} as announced, (
+                select coalesce(jsonb_agg(jsonb_build_object('order_id', f.order_id, 'id', n.id, 'type', n.type)), '[]')
+                from unnest(?::uuid[], ?::bigint[]) as f(order_id, seq)
+                join lateral (
+                  select n.id, n.type from actions n
+                  where n.order_id = f.order_id and n.seq > f.seq and n.status in ('queued', 'processing')
+                  order by n.seq limit 1) n on true) as next`,
+        params: [...announce.params, `{${finished.map((claim) => claim.orderId).join(',')}}`, `{${finished.map((claim) => claim.seq).join(',')}}`],
       });
-      const nextOf = new Map(next.map((row) => [row.order_id, { id: row.id, type: row.type }]));
+      const nextOf = new Map((written?.next ?? []).map((row) => [row.order_id, { id: row.id, type: row.type }]));
       for (const claim of finished) {
         const outcome = outcomes.get(claim.id)!;
         if (outcome.kind === 'succeeded' || outcome.kind === 'rejected') outcome.next = nextOf.get(claim.orderId) ?? null;

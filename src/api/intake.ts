@@ -23,6 +23,7 @@ const TERMINAL = new Set(['succeeded', 'rejected']);
 const ENQUEUE_TIMEOUT_MS = 1000;
 const BACKLOG_TTL_MS = 1000;
 const WAITING_JOB_DELAY_MS = 1000;
+const SAFETY_POLL_MS = 1000;
 
 /**
  * The durable intake (SPEC §1): records the action in PostgreSQL, then enqueues it. Accepted means committed:
@@ -78,15 +79,21 @@ export class Intake {
     return this.runtime.orm.em.fork().findOne(Action, actionId);
   }
 
-  /** Polls until the action has finished or `seconds` passed; returns it as it is then. */
+  /**
+   * Waits until the action has finished or `seconds` passed; returns it as it is then. The worker's announcement
+   * at commit ends the wait at once; reading the action again every second is only the safety net for an
+   * announcement this process could not hear.
+   */
   async wait(actionId: string, seconds: number, signal?: AbortSignal): Promise<Action | null> {
     const deadline = Date.now() + seconds * 1000;
-    let pause = 10;
     for (;;) {
+      const announcement = this.runtime.finished.listen(actionId, Math.min(SAFETY_POLL_MS, deadline - Date.now()), signal);
       const action = await this.runtime.orm.em.fork().findOne(Action, actionId);
-      if (!action || TERMINAL.has(action.status) || Date.now() >= deadline || signal?.aborted) return action;
-      await sleep(Math.min(pause, deadline - Date.now()));
-      pause = Math.min(200, pause * 1.5);
+      if (!action || TERMINAL.has(action.status) || Date.now() >= deadline || signal?.aborted) {
+        announcement.cancel();
+        return action;
+      }
+      await announcement.heard;
     }
   }
 
