@@ -50,7 +50,7 @@ export async function buildApp(runtime: Runtime) {
   await app.register(healthRoutes, { runtime });
   await app.register(orderRoutes, { runtime, intake });
   await app.register(documentRoutes, { runtime, intake });
-  await app.register(actionRoutes, { intake });
+  await app.register(actionRoutes, { runtime, intake });
   await app.register(inventoryRoutes, { runtime });
   await app.register(webhookRoutes, { runtime });
   return app;
