@@ -23,7 +23,7 @@ const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const UnfinishedAction = Type.Object({
+export const UnfinishedAction = Type.Object({
   ...ActionView.properties,
   queue: Type.String({ description: 'the BullMQ queue of its job, whose id is the action id (bull-board: /admin/queues/queue/{queue}/{id})' }),
   orderNumber: Type.Union([Type.String(), Type.Null()], { description: 'null while the order is not placed' }),

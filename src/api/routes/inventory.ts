@@ -12,7 +12,7 @@ const SourceBody = Strict({
   contactEmail: Type.Optional(Type.String({ maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$' })),
   active: Type.Boolean({ default: true }),
 });
-const SourceView = Type.Object({
+export const SourceView = Type.Object({
   code: Type.String(),
   name: Type.String(),
   contactEmail: Type.Union([Type.String(), Type.Null()]),
