@@ -41,6 +41,10 @@ const ProblemAnswer = Type.Object({
   title: Type.String(),
   detail: Type.String(),
   errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
+  /** A rejection (422) carries its action, whose error details hold the figures behind it. */
+  action: Type.Optional(
+    Type.Object({ error: Type.Union([Type.Object({ details: Type.Record(Type.String(), Type.Unknown()) }), Type.Null()]) }),
+  ),
 });
 export type ApiProblem = Static<typeof ProblemAnswer>;
 export const isProblem = schemaGuard(ProblemAnswer);

@@ -18,11 +18,11 @@ export function failedPage(viewer: Viewer, failed: Page<Unfinished>, nextUrl: st
       <thead><tr><th scope="col">Accepted</th><th scope="col">Action</th><th scope="col">Order</th><th scope="col">Error</th><th scope="col" class="num">Attempts</th><th scope="col">Job</th></tr></thead>
       <tbody>${failed.items.map(
         (action) => html`<tr>
-          <td>${timeOf(action.createdAt, viewer)}</td><td>${actionNoun(action.type)} <code>${action.type}</code></td>
+          <td>${timeOf(action.createdAt, viewer)}</td><td>${actionNoun(action.type)} <code>${action.type}</code><br><small>${action.id}</small></td>
           <td><a href="${CONSOLE}/orders/${action.orderId}">${action.orderNumber ?? 'not placed yet'}</a></td>
           <td>${action.error ? html`<code>${action.error.code}</code> ${action.error.message}` : '—'}</td>
           <td class="num">${action.attempts}</td>
-          <td><a href="/admin/queues/queue/${action.queue}/${action.id}">Open job ${action.id} in bull-board</a></td></tr>`,
+          <td><a href="/admin/queues/queue/${action.queue}/${action.id}">Open the job in bull-board</a></td></tr>`,
       )}</tbody></table></div>`}
     <nav class="pager" aria-label="Pages">${paged ? html`<a href="${CONSOLE}/failed-actions">← Newest</a>` : ''} ${
       nextUrl ? html`<a href="${nextUrl}" rel="next">Older →</a>` : ''

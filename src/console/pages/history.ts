@@ -60,8 +60,14 @@ function summary(event: HistoryEvent, currency: string, timeZone: string): SafeH
   if (event.type === 'order.comment') {
     return html`“${String(data.comment)}”${data.notifyCustomer === true ? ' (e-mailed to the customer)' : ''}`;
   }
+  return dataSummary(data, currency, timeZone);
+}
+
+/** Fields of a history entry or of a rejection's details, amounts in the currency and times in the zone. */
+export function dataSummary(data: Record<string, unknown>, currency: string, timeZone: string): SafeHtml {
   const fields = Object.entries(data).filter(([key, item]) => !/Id$/.test(key) && item !== null && item !== undefined);
-  return html`${fields.map(([key, item], i) => html`${i > 0 ? ' · ' : ''}${key}: ${value(key, item, currency, timeZone)}`)}`;
+  const words = (key: string) => key.replace(/[A-Z]/g, (capital) => ` ${capital.toLowerCase()}`);
+  return html`${fields.map(([key, item], i) => html`${i > 0 ? ' · ' : ''}${words(key)}: ${value(key, item, currency, timeZone)}`)}`;
 }
 
 export function timeline(events: HistoryEvent[], currency: string, viewer: Viewer): SafeHtml {

@@ -4,7 +4,7 @@ import { FORMS, type FormContext, type FormDefinition, type OrderFigures } from 
 import { money } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { badge, CONSOLE, csrfField, page, problemBox, STATUS_LABELS, type Viewer } from '../layout.js';
-import { actionNoun, timeOf, timeline } from './history.js';
+import { actionNoun, dataSummary, timeOf, timeline } from './history.js';
 
 /** A form shown open on the order page: pre-filled, or as submitted with what was wrong with it. */
 export interface OpenForm {
@@ -83,9 +83,11 @@ function unfinishedBox(unfinished: Unfinished[], shown: string | null): SafeHtml
 
 function openFormPanel(open: OpenForm, viewer: Viewer): SafeHtml {
   const { form, context } = open;
+  const details = open.problem?.action?.error?.details;
   return html`<section id="open-form" class="panel" aria-labelledby="open-form-title">
     <h2 id="open-form-title">${form.title(context)}</h2>
     ${open.problem ? problemBox(open.problem) : ''}
+    ${details ? html`<p class="details">The figures behind it: ${dataSummary(details, context.figures.order.currency, viewer.timeZone)}</p>` : ''}
     <form method="post" action="${orderUrl(context.figures.order)}/${form.name}" class="action-form">
       ${csrfField(viewer)}
       <input type="hidden" name="idempotencyKey" value="${open.idempotencyKey}">
