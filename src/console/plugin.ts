@@ -74,11 +74,11 @@ export const consolePlugin: FastifyPluginAsyncTypebox<{ keys: readonly ApiKey[] 
     done(null, Object.fromEntries(fields));
   });
 
-  app.addHook('onRequest', async (_request, reply) => {
-    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'same-origin').header('cache-control', 'no-store');
-  });
-  // Answers made before the console's routes run (the rate limit, answered by the API's hooks) become pages too.
+  // On send, not on request: answers made before the console's hooks run (the rate limit, answered by the API's
+  // hooks) become pages too, with the same headers.
   app.addHook('onSend', async (request, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'same-origin');
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     const type = String(reply.getHeader('content-type') ?? '');
     let body = payload;
     const problem = type.startsWith('application/problem+json') && typeof payload === 'string' ? JSON.parse(payload) : null;
