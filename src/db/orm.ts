@@ -6,7 +6,7 @@ import { Migration20261126000000_initial } from './migrations/Migration202611260
 import { Migration20261126010000_documents } from './migrations/Migration20261126010000_documents.js';
 import { Migration20261126020000_operations } from './migrations/Migration20261126020000_operations.js';
 import { Migration20261126030000_effects } from './migrations/Migration20261126030000_effects.js';
-import { Migration20261201000000_order_lookup } from './migrations/Migration20261201000000_order_lookup.js';
+import { Migration20261202000000_order_lookup } from './migrations/Migration20261202000000_order_lookup.js';
 
 /** Migrations are listed statically: file discovery of .ts does not work under every runner. */
 export const migrationsList = [
@@ -14,7 +14,7 @@ export const migrationsList = [
   { name: 'Migration20261126010000_documents', class: Migration20261126010000_documents },
   { name: 'Migration20261126020000_operations', class: Migration20261126020000_operations },
   { name: 'Migration20261126030000_effects', class: Migration20261126030000_effects },
-  { name: 'Migration20261201000000_order_lookup', class: Migration20261201000000_order_lookup },
+  { name: 'Migration20261202000000_order_lookup', class: Migration20261202000000_order_lookup },
 ];
 
 export function ormOptions(databaseUrl: string, poolMax: number): Options {
