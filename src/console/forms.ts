@@ -14,6 +14,7 @@ import {
 } from './fields.js';
 import { amountInput, formatTime, money, parseAmount, zonedInstant } from './format.js';
 import { html, type SafeHtml } from './html.js';
+import { UUID } from './http.js';
 
 /**
  * The console's forms, one definition each: which buttons open it (offered only when the figures the API computed
@@ -343,18 +344,17 @@ export function targetsOrder(form: FormDefinition, figures: OrderFigures, target
 
 /** The schema of what the browser posts for a form: strict, per-line fields by pattern. */
 export function postedSchema(form: FormDefinition) {
-  const uuid = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
   return Type.Object(
     {
       csrf: Type.String(),
-      idempotencyKey: Type.String({ pattern: `^${uuid}$` }),
-      target: Type.Optional(Type.String({ pattern: `^${uuid}$` })),
+      idempotencyKey: Type.String({ pattern: `^${UUID}$` }),
+      target: Type.Optional(Type.String({ pattern: `^${UUID}$` })),
       ...form.fields,
     },
     {
       additionalProperties: false,
       ...(form.perLine
-        ? { patternProperties: { [`^qty\\.${uuid}$`]: Type.String({ pattern: '^\\d{0,5}$' }), [`^restock\\.${uuid}$`]: Type.Literal('on') } }
+        ? { patternProperties: { [`^qty\\.${UUID}$`]: Type.String({ pattern: '^\\d{0,5}$' }), [`^restock\\.${UUID}$`]: Type.Literal('on') } }
         : {}),
     },
   );

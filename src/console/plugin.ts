@@ -5,30 +5,14 @@ import type { FastifyError, FastifyRequest } from 'fastify';
 import type { ApiKey } from '../../config/config.js';
 import { Problem } from '../api/problem.js';
 import { schemaGuard } from '../validation.js';
-import { ApiRefusal, isProblem, type ApiClient, type ApiProblem } from './api.js';
+import { ApiRefusal, isProblem, type ApiProblem } from './api.js';
+import { HTML } from './http.js';
 import { isTimeZone } from './format.js';
-import { CONSOLE, errorPage, type Viewer } from './layout.js';
+import { CONSOLE, errorPage } from './layout.js';
 import { loginPage } from './pages/login.js';
 import { signedInRoutes } from './routes.js';
 import { keyOfSecret, SESSION_SECONDS, sessionCookie, signSession } from './session.js';
 
-/** The signed-in operator of a console request: who they are, and the API client acting with their key. */
-export interface Operator {
-  viewer: Viewer;
-  api: ApiClient;
-  key: ApiKey;
-  /** The session cookie's value, which the CSRF token is bound to. */
-  cookie: string;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** Set for console routes behind the sign-in. */
-    operator: Operator | null;
-  }
-}
-
-const HTML = 'text/html; charset=utf-8';
 /** Pages load only their own stylesheet and script; forms post only here; no page can be framed. */
 const CSP = "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
