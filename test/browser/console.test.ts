@@ -73,7 +73,7 @@ const total = (page: Page, label: string) => page.locator(`dl.totals dt:text-is(
 const count = async (table: string, orderId: string) =>
   Number((await h.sql<{ n: string }>(`select count(*) as n from ${table} where order_id = ?`, [orderId]))[0]!.n);
 
-async function openForm(page: Page, opener: string) {
+async function openForm(page: Page, opener: string | RegExp) {
   await page.getByRole('button', { name: opener, exact: true }).click();
   await page.locator('#open-form').waitFor();
 }
@@ -137,6 +137,7 @@ describe('an operator takes an order from placement to refund', () => {
     await expect(page.getByLabel('Quantity of TSHIRT-M to invoice').inputValue()).resolves.toBe('2');
     await expect(page.getByLabel('Quantity of EBOOK-1 to invoice').inputValue()).resolves.toBe('1');
     await expect(page.getByLabel('State').inputValue()).resolves.toBe('paid');
+    await shot(page, 'invoice-form');
   });
 
   it('invoices one T-shirt and the e-book', async () => {
@@ -341,6 +342,87 @@ describe('outcomes an operator must see', () => {
     } finally {
       await h.sql('drop trigger refuse_shipments on shipments');
     }
+  });
+});
+
+describe('payments, cancellation and the list filters', () => {
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    context = await newContext();
+    page = await signIn(context);
+  });
+  afterAll(() => context?.close());
+
+  it('registers payments on a pending invoice in yen, by keyboard, the amount typed in major units', async () => {
+    // The §4.1 order in JPY: the same integers are yen, which have no minor unit.
+    const res = await h.post('/v1/orders', orderBody({ externalId: 'web-yen', currency: 'JPY' }), { key: 'storefront', idempotencyKey: newKey(), prefer: 'wait=10' });
+    expect(res.statusCode, res.body).toBe(201);
+    const orderId: string = res.json().orderId;
+    await page.goto(`${base}/console/orders/${orderId}`);
+    expect(await total(page, 'Grand total')).toBe('JPY 5,997');
+
+    await page.getByRole('button', { name: 'Invoice…' }).focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#open-form').waitFor();
+    // The opened form takes the focus.
+    await page.waitForFunction(() => document.activeElement?.getAttribute('aria-label') === 'Quantity of TSHIRT-M to invoice', null, { timeout: 5000 });
+    await page.getByLabel('State').selectOption('pending');
+    await page.getByLabel('Due in days').fill('14');
+    await page.getByLabel('Due in days').press('Enter');
+    await page.waitForURL(/\?action=/);
+    await expect(page.locator('h1').textContent()).resolves.toMatch(/Pending payment$/);
+    expect(await total(page, 'Due')).toBe('JPY 5,997');
+
+    await openForm(page, /^Register payment on INV-\d+…$/);
+    await expect(page.getByLabel('Amount (JPY)').inputValue()).resolves.toBe('5997');
+    await page.getByLabel('Amount (JPY)').fill('2000.5');
+    await page.getByRole('button', { name: 'Register payment', exact: true }).click();
+    await expect(page.locator('#open-form .field-error').textContent()).resolves.toBe('JPY has no decimals.');
+    await page.getByLabel('Amount (JPY)').fill('2000');
+    await page.getByLabel('Reference').fill('BT-778');
+    await submit(page, 'Register payment');
+    expect(await total(page, 'Paid')).toBe('JPY 2,000');
+    expect(await total(page, 'Due')).toBe('JPY 3,997');
+
+    await openForm(page, /^Register payment on INV-\d+…$/);
+    await expect(page.getByLabel('Amount (JPY)').inputValue()).resolves.toBe('3997'); // what is still due
+    await submit(page, 'Register payment');
+    await expect(page.locator('h1').textContent()).resolves.toMatch(/Processing$/);
+    await expect(page.getByRole('button', { name: /^Register payment on/ }).count()).resolves.toBe(0);
+    const payments = await h.sql<{ amount: number; reference: string | null }>(
+      'select amount::int as amount, reference from payments where order_id = ? order by created_at',
+      [orderId],
+    );
+    expect(payments).toEqual([{ amount: 2000, reference: 'BT-778' }, { amount: 3997, reference: null }]);
+  });
+
+  it('cancels what is neither invoiced nor shipped', async () => {
+    const order = await place('web-cancel');
+    await page.goto(`${base}/console/orders/${order.id}?form=cancel`);
+    expect(await rowCells(page, '#open-form table', 'TSHIRT-M')).toEqual(['TSHIRT-M', 'T-shirt M', '2']);
+    await page.getByLabel('Reason').fill('customer asked');
+    await submit(page, 'Cancel order');
+    await expect(page.locator('h1').textContent()).resolves.toBe(`Order ${order.number} Canceled`);
+    expect(await page.locator('.toolbar button').allTextContents()).toEqual(['Comment…']);
+    expect((await h.get(`/v1/orders/${order.id}`)).json().items.map((line: { qtyCanceled: number }) => line.qtyCanceled)).toEqual([2, 1]);
+  });
+
+  it('filters the list by status and by the day placed in the operator’s zone', async () => {
+    const today = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE }).format(new Date());
+    await page.goto(`${base}/console/orders?status=canceled`);
+    const numbers = await page.locator('table.orders tbody th').allTextContents();
+    expect(numbers.length).toBeGreaterThan(0);
+    const canceled = (await h.get('/v1/orders?status=canceled')).json().items.map((o: { number: string }) => o.number);
+    expect(numbers).toEqual(canceled);
+    await page.getByLabel('Placed from').fill(today);
+    await page.getByLabel('Placed until').fill(today);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.waitForURL(/from=/);
+    await expect(page.locator('table.orders tbody th').allTextContents()).resolves.toEqual(canceled);
+    await page.goto(`${base}/console/orders?from=2020-01-01&to=2020-01-31`);
+    await expect(page.locator('.empty').textContent()).resolves.toBe('No order matches.');
   });
 });
 

@@ -24,6 +24,6 @@ for (const form of document.querySelectorAll('form[method="post"]')) {
   });
 }
 
-// An opened form takes the keyboard focus.
+// An opened form takes the keyboard focus; after load, when the browser has scrolled to it (#open-form).
 const opened = document.querySelector('#open-form input:not([type="hidden"]), #open-form select, #open-form textarea');
-if (opened) opened.focus();
+if (opened) window.addEventListener('load', () => opened.focus());
