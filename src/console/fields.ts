@@ -1,6 +1,8 @@
+import { Type } from '@sinclair/typebox';
 import type { ErrorObject } from 'ajv';
 import type { Order } from './api.js';
 import { html, type SafeHtml } from './html.js';
+import { UUID } from './http.js';
 
 /** Form controls: each with its label, its error next to it, and the value typed or pre-filled. */
 
@@ -74,8 +76,14 @@ export const checkbox = (name: string, label: string, values: Values) =>
 
 type LineFigure = 'qtyToInvoice' | 'qtyToShip' | 'qtyToRefund' | 'qtyToCancel';
 
-export const qtyField = (itemId: string) => `qty.${itemId}`;
+const qtyField = (itemId: string) => `qty.${itemId}`;
 export const restockField = (itemId: string) => `restock.${itemId}`;
+
+/** The per-line fields as the browser posts them, by name pattern: a quantity and a back-to-stock box per line. */
+export const linePatternProperties = {
+  [`^qty\\.${UUID}$`]: Type.String({ pattern: '^\\d{0,5}$' }),
+  [`^restock\\.${UUID}$`]: Type.Literal('on'),
+};
 
 /**
  * One row per line: its figure from the API (what is still to invoice, ship, refund) and, unless read-only, the
@@ -103,6 +111,11 @@ export function lineTable(
       </tr>`;
     })}</tbody>
   </table>`;
+}
+
+/** Pre-filled quantities per line. */
+export function lineDefaults(lines: Order['items'], quantity: (line: Order['items'][number]) => number): Values {
+  return Object.fromEntries(lines.map((line) => [qtyField(line.id), String(quantity(line))]));
 }
 
 /** The quantities typed per line, for the API's `items`; a line left empty counts 0. */

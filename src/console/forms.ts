@@ -3,7 +3,9 @@ import type { Invoice, Order, Refund, Shipment, Source } from './api.js';
 import {
   amountField,
   checkbox,
+  lineDefaults,
   lineItems,
+  linePatternProperties,
   lineTable,
   restockField,
   selectField,
@@ -72,7 +74,7 @@ const once = (offered: boolean, label: string): Opener[] => (offered ? [{ label,
 const orderPath = (context: FormContext, path: string) => `/v1/orders/${context.figures.order.id}/${path}`;
 
 /** Optional text: left empty, the field is left out of the request. */
-const present = (values: Values, name: string, as: string = name) => (values[name]?.trim() ? { [as]: values[name]!.trim() } : {});
+const present = (values: Values, name: string) => (values[name]?.trim() ? { [name]: values[name]!.trim() } : {});
 
 /** Amount fields parsed into minor units, or the errors of those that do not parse. */
 function amounts(values: Values, names: readonly string[], currency: string, optional: boolean) {
@@ -100,7 +102,7 @@ const invoiceForm: FormDefinition = {
   defaults: ({ figures }) => ({
     state: 'paid',
     dueInDays: '',
-    ...Object.fromEntries(figures.order.items.map((line) => [`qty.${line.id}`, String(line.qtyToInvoice)])),
+    ...lineDefaults(figures.order.items, (line) => line.qtyToInvoice),
   }),
   render: ({ figures }, values, errors) => html`
     ${lineTable(figures.order.items, 'qtyToInvoice', { heading: 'To invoice', verb: 'invoice', values, errors })}
@@ -166,7 +168,7 @@ const shipmentForm: FormDefinition = {
     carrierCode: '',
     carrierTitle: '',
     trackingNumber: '',
-    ...Object.fromEntries(figures.order.items.map((line) => [`qty.${line.id}`, String(line.qtyToShip)])),
+    ...lineDefaults(figures.order.items, (line) => line.qtyToShip),
   }),
   render: ({ figures, sources }, values, errors) => html`
     ${lineTable(
@@ -237,7 +239,7 @@ const refundForm: FormDefinition = {
     ...Object.fromEntries(REFUND_AMOUNTS.map((name) => [name, amountInput(0, figures.order.currency)])),
     reason: '',
     overrideReason: '',
-    ...Object.fromEntries(figures.order.items.map((line) => [`qty.${line.id}`, '0'])),
+    ...lineDefaults(figures.order.items, () => 0),
   }),
   render: ({ figures, timeZone }, values, errors) => {
     const { order } = figures;
@@ -354,7 +356,7 @@ export function postedSchema(form: FormDefinition) {
     {
       additionalProperties: false,
       ...(form.perLine
-        ? { patternProperties: { [`^qty\\.${UUID}$`]: Type.String({ pattern: '^\\d{0,5}$' }), [`^restock\\.${UUID}$`]: Type.Literal('on') } }
+        ? { patternProperties: linePatternProperties }
         : {}),
     },
   );
