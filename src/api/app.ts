@@ -18,6 +18,7 @@ import { inventoryRoutes } from './routes/inventory.js';
 import { orderRoutes } from './routes/orders.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { writeRoutes } from './writes.js';
+import { consolePlugin } from '../console/plugin.js';
 
 /** Builds the HTTP API without listening: entry points listen, tests use inject(). */
 export async function buildApp(runtime: Runtime) {
@@ -55,6 +56,7 @@ export async function buildApp(runtime: Runtime) {
   await app.register(actionRoutes, { runtime, intake });
   await app.register(inventoryRoutes, { runtime });
   await app.register(webhookRoutes, { runtime });
+  await app.register(consolePlugin, { prefix: '/console', keys: runtime.config.apiKeys });
   return app;
 }
 

@@ -293,6 +293,19 @@ const ROUTES: Row[] = [
     check: (res) =>
       expect(json(res)).toMatchObject({ id: r.placeActionId, type: 'order.place', status: 'succeeded', result: { orderId: r.orderId } }),
   },
+  {
+    method: 'GET',
+    path: '/v1/actions',
+    role: 'admin',
+    url: () => `/v1/actions?orderId=${r.orderId}`,
+    ok: 200,
+    // The permitted writes above stay queued: the workers are stopped.
+    check: (res) => {
+      const items = json(res).items as { orderId: string; status: string }[];
+      expect(items.length).toBeGreaterThan(0);
+      for (const item of items) expect(item).toMatchObject({ orderId: r.orderId, status: 'queued' });
+    },
+  },
   ...(['invoice', 'shipment', 'refund'] as const).map(
     (kind): Row => ({
       method: 'GET',
@@ -346,6 +359,22 @@ const ROUTES: Row[] = [
     unknownUrl: () => '/v1/inventory/items/NO-SUCH-SKU',
     ok: 200,
     check: (res) => expect(json(res)).toMatchObject({ sku: 'TSHIRT-M', sources: [{ code: 'main' }] }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/inventory/sources',
+    role: 'admin',
+    url: () => '/v1/inventory/sources',
+    ok: 200,
+    check: (res) => expect(json(res)).toMatchObject({ items: [{ code: 'main' }] }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/inventory/items',
+    role: 'admin',
+    url: () => '/v1/inventory/items',
+    ok: 200,
+    check: (res) => expect(json(res)).toMatchObject({ items: [{ sku: 'TSHIRT-M', sources: [{ code: 'main' }] }], nextCursor: null }),
   },
   {
     method: 'POST',

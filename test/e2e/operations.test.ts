@@ -103,6 +103,7 @@ describe('OpenAPI', () => {
       'GET /v1/invoices/{id}/pdf', 'GET /v1/refunds/{id}/pdf',
       'POST /v1/webhooks', 'GET /v1/webhooks', 'DELETE /v1/webhooks/{id}', 'GET /v1/webhooks/{id}/deliveries',
       'POST /v1/webhook-deliveries/{id}/redeliver',
+      'GET /v1/actions', 'GET /v1/inventory/sources', 'GET /v1/inventory/items',
     ];
     expect([...documented].filter((r) => !r.startsWith('HEAD ')).sort()).toEqual([...expected].sort());
 

@@ -1,18 +1,18 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { InventorySource, Stock } from '../../db/entities.js';
+import { InventoryItem, InventorySource, Stock } from '../../db/entities.js';
 import { lockStockLevels, readStockLevels } from '../../db/stock.js';
 import type { Runtime } from '../../runtime.js';
 import { notFound, Problem } from '../problem.js';
 import { Sku, SourceCode, Strict, Text } from '../../actions/schemas.js';
-
+import { cursorCodec } from '../cursor.js';
 
 const SourceBody = Strict({
   name: Text(200),
   contactEmail: Type.Optional(Type.String({ maxLength: 254, pattern: '^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$' })),
   active: Type.Boolean({ default: true }),
 });
-const SourceView = Type.Object({
+export const SourceView = Type.Object({
   code: Type.String(),
   name: Type.String(),
   contactEmail: Type.Union([Type.String(), Type.Null()]),
@@ -31,6 +31,23 @@ const StockView = Type.Object({
   reserved: Type.Integer(),
   salable: Type.Integer({ description: 'on hand over active sources minus reserved' }),
 });
+
+const sourceView = (source: InventorySource) => ({
+  code: source.code,
+  name: source.name,
+  contactEmail: source.contactEmail ?? null,
+  active: source.active,
+});
+
+const ItemsQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 50 }),
+    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'nextCursor of the previous page' })),
+  },
+  { additionalProperties: false },
+);
+/** Where a page of SKUs ended: the last SKU (they are listed in SKU order). */
+const skuCursor = cursorCodec(Type.Object({ sku: Sku }, { additionalProperties: false }));
 
 /** Inventory is configuration, not an order action: it is written at once, in one transaction. */
 export const inventoryRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = async (app, { runtime }) => {
@@ -60,12 +77,46 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = 
         ? em.assign(existing, fields)
         : em.create(InventorySource, { code: request.params.code, createdAt: now, ...fields });
       await em.flush();
-      return reply.code(existing ? 200 : 201).send({
-        code: source.code,
-        name: source.name,
-        contactEmail: source.contactEmail ?? null,
-        active: source.active,
-      });
+      return reply.code(existing ? 200 : 201).send(sourceView(source));
+    },
+  );
+
+  app.get(
+    '/v1/inventory/sources',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'Every inventory source, by code',
+        tags: ['inventory'],
+        response: { 200: Type.Object({ items: Type.Array(SourceView) }) },
+      },
+    },
+    async () => {
+      const sources = await runtime.orm.em.fork().find(InventorySource, {}, { orderBy: { code: 'asc' } });
+      return { items: sources.map(sourceView) };
+    },
+  );
+
+  app.get(
+    '/v1/inventory/items',
+    {
+      config: { role: 'admin' },
+      schema: {
+        summary: 'Stock of every managed SKU, in SKU order: on hand per source, reserved, salable',
+        tags: ['inventory'],
+        querystring: ItemsQuery,
+        response: { 200: Type.Object({ items: Type.Array(StockView), nextCursor: Type.Union([Type.String(), Type.Null()]) }) },
+      },
+    },
+    async (request) => {
+      const { limit, cursor } = request.query;
+      const em = runtime.orm.em.fork();
+      const after = cursor ? { sku: { $gt: skuCursor.decode(cursor).sku } } : {};
+      const items = await em.find(InventoryItem, after, { orderBy: { sku: 'asc' }, limit: limit + 1, fields: ['sku'] });
+      const page = items.slice(0, limit);
+      const levels = await readStockLevels(em, page.map((item) => item.sku));
+      const last = page.at(-1);
+      return { items: levels, nextCursor: items.length > limit && last ? skuCursor.encode({ sku: last.sku }) : null };
     },
   );
 

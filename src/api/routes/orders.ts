@@ -7,10 +7,10 @@ import { moneyTotals, ORDER_STATUSES, orderMoney } from '../../domain/order.js';
 import { refundWindowEndsAt } from '../../domain/refund.js';
 import { Action, Invoice, Order, OrderEvent, Refund, Shipment } from '../../db/entities.js';
 import type { Runtime } from '../../runtime.js';
-import { bodyValidator } from '../../validation.js';
 import { notFound, Problem } from '../problem.js';
 import { EventView, eventView, OrderSummary, orderSummary, OrderView, orderView, type OrderDocuments } from '../views.js';
 import { mayRead } from '../writes.js';
+import { cursorCodec } from '../cursor.js';
 
 const OrderParams = Type.Object({ id: Uuid('order id') });
 
@@ -45,6 +45,11 @@ const ListQuery = Type.Object(
   {
     status: Type.Optional(Type.Union(ORDER_STATUSES.map((s) => Type.Literal(s)))),
     customerEmail: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    number: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'the order number, exactly' })),
+    externalId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "the storefront's id, exactly" })),
+    q: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 254, description: 'search: the order number, the external id or the customer e-mail' }),
+    ),
     createdFrom: Type.Optional(Type.String({ format: 'date-time' })),
     createdTo: Type.Optional(Type.String({ format: 'date-time' })),
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
@@ -54,29 +59,9 @@ const ListQuery = Type.Object(
 );
 
 /** Where a page ended: the last order's creation time and id (what the API hands out as `nextCursor`). */
-const CursorSchema = Type.Object(
-  { createdAt: Type.String({ format: 'date-time' }), id: Uuid('order id') },
-  { additionalProperties: false },
+const orderCursor = cursorCodec(
+  Type.Object({ createdAt: Type.String({ format: 'date-time' }), id: Uuid('order id') }, { additionalProperties: false }),
 );
-type Cursor = Static<typeof CursorSchema>;
-const isCursor = bodyValidator(CursorSchema);
-
-const encodeCursor = (order: Order) =>
-  Buffer.from(JSON.stringify({ createdAt: order.createdAt.toISOString(), id: order.id } satisfies Cursor)).toString(
-    'base64url',
-  );
-
-function decodeCursor(raw: string): Cursor {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-    if (isCursor(parsed)) return parsed as Cursor;
-  } catch {
-    // fall through to the problem below
-  }
-  throw new Problem(400, 'VALIDATION_FAILED', 'Invalid request', 'cursor is not a cursor this API returned', {
-    errors: [{ path: '/query/cursor', message: 'is not a cursor this API returned' }],
-  });
-}
 
 /** Reading orders: the list, one order, its history. Actions on orders are the write routes (`writes.ts`). */
 export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = async (app, { runtime }) => {
@@ -97,11 +82,15 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = asyn
       const query: Static<typeof ListQuery> = request.query;
       const where: Record<string, unknown>[] = [];
       if (query.status) where.push({ status: query.status });
-      if (query.customerEmail) where.push({ [raw('lower(customer_email)')]: query.customerEmail.toLowerCase() });
+      const byEmail = (email: string) => ({ [raw('lower(customer_email)')]: email.toLowerCase() });
+      if (query.customerEmail) where.push(byEmail(query.customerEmail));
+      if (query.number) where.push({ number: query.number });
+      if (query.externalId) where.push({ externalId: query.externalId });
+      if (query.q) where.push({ $or: [{ number: query.q }, { externalId: query.q }, byEmail(query.q)] });
       if (query.createdFrom) where.push({ createdAt: { $gte: new Date(query.createdFrom) } });
       if (query.createdTo) where.push({ createdAt: { $lt: new Date(query.createdTo) } });
       if (query.cursor) {
-        const cursor = decodeCursor(query.cursor);
+        const cursor = orderCursor.decode(query.cursor);
         const at = new Date(cursor.createdAt);
         where.push({ $or: [{ createdAt: { $lt: at } }, { createdAt: at, id: { $lt: cursor.id } }] });
       }
@@ -111,7 +100,9 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = asyn
       });
       const page = orders.slice(0, query.limit);
       const last = page.at(-1);
-      return { items: page.map(orderSummary), nextCursor: orders.length > query.limit && last ? encodeCursor(last) : null };
+      const nextCursor =
+        orders.length > query.limit && last ? orderCursor.encode({ createdAt: last.createdAt.toISOString(), id: last.id }) : null;
+      return { items: page.map(orderSummary), nextCursor };
     },
   );
 
