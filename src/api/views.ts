@@ -1,19 +1,11 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { qtyToCancel, qtyToInvoice, qtyToRefund, qtyToShip, rowTotal } from '../domain/order.js';
 import type { MoneyTotals } from '../domain/order.js';
-import type {
-  Action,
-  Invoice,
-  InvoiceItem,
-  Order,
-  OrderAddress,
-  OrderEvent,
-  OrderLine,
-  Refund,
-  RefundItem,
-  Shipment,
-  ShipmentItem,
-} from '../db/entities.js';
+import type { Action } from '../db/entities/actions.js';
+import type { Invoice, InvoiceItem } from '../db/entities/invoices.js';
+import type { Order, OrderAddress, OrderEvent, OrderLine } from '../db/entities/orders.js';
+import type { Refund, RefundItem } from '../db/entities/refunds.js';
+import type { Shipment, ShipmentItem } from '../db/entities/shipments.js';
 
 /** Response shapes (SPEC §4.1), with the functions that build them from entities. */
 

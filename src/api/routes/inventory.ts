@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { InventorySource, Stock } from '../../db/entities.js';
+import { InventorySource, Stock } from '../../db/entities/inventory.js';
 import { lockStockLevels, readStockLevels } from '../../db/stock.js';
 import type { Runtime } from '../../runtime.js';
 import { notFound, Problem } from '../problem.js';
