@@ -4,7 +4,7 @@ import { Uuid } from '../../actions/schemas.js';
 import type { Runtime } from '../../runtime.js';
 import type { Intake } from '../intake.js';
 import { notFound } from '../problem.js';
-import { ActionView, actionView } from '../views.js';
+import { ActionView, actionView } from '../views/actions.js';
 import { knownOrder, mayRead, preferredWait } from '../writes.js';
 
 export const actionRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: Intake }> = async (app, { runtime, intake }) => {

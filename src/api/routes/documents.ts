@@ -9,7 +9,7 @@ import { Shipment, ShipmentItem } from '../../db/entities/shipments.js';
 import { ensurePdf } from '../../effects/pdf.js';
 import type { Runtime } from '../../runtime.js';
 import { notFound } from '../problem.js';
-import { InvoiceView, invoiceView, RefundView, refundView, ShipmentView, shipmentView } from '../views.js';
+import { InvoiceView, invoiceView, RefundView, refundView, ShipmentView, shipmentView } from '../views/documents.js';
 
 const DocumentParams = (what: string) => Type.Object({ id: Uuid(`${what} id`) });
 

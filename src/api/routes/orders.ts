@@ -13,7 +13,7 @@ import { Shipment } from '../../db/entities/shipments.js';
 import type { Runtime } from '../../runtime.js';
 import { bodyValidator } from '../../validation.js';
 import { notFound, Problem } from '../problem.js';
-import { EventView, eventView, OrderSummary, orderSummary, OrderView, orderView, type OrderDocuments } from '../views.js';
+import { EventView, eventView, OrderSummary, orderSummary, OrderView, orderView, type OrderDocuments } from '../views/orders.js';
 import { mayRead } from '../writes.js';
 
 const OrderParams = Type.Object({ id: Uuid('order id') });
