@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ApiKey } from '../../config/config.js';
-import { Action } from '../db/entities.js';
+import { Action } from '../db/entities/actions.js';
 import { insertAction, requestHash } from '../db/actions.js';
 import type { Runtime } from '../runtime.js';
 import { Problem } from './problem.js';

@@ -8,10 +8,10 @@ import { Uuid } from '../actions/schemas.js';
 import { uuidv7 } from '../db/ids.js';
 import type { Runtime } from '../runtime.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Action } from '../db/entities.js';
+import type { Action } from '../db/entities/actions.js';
 import { sendProblem } from './plugins/errors.js';
 import { notFound, Problem } from './problem.js';
-import { ActionView, actionView } from './views.js';
+import { ActionView, actionView } from './views/actions.js';
 import type { Intake } from './intake.js';
 
 export const MAX_WAIT_SECONDS = 30;

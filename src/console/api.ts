@@ -1,17 +1,10 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { UnfinishedAction } from '../api/routes/actions.js';
-import type { SourceView } from '../api/routes/inventory.js';
-import type {
-  ActionView,
-  EventView,
-  InvoiceView,
-  OrderSummary,
-  OrderView,
-  RefundView,
-  ShipmentView,
-  StockView,
-} from '../api/views.js';
+import type { SourceView, StockView } from '../api/routes/inventory.js';
+import type { ActionView } from '../api/views/actions.js';
+import type { InvoiceView, RefundView, ShipmentView } from '../api/views/documents.js';
+import type { EventView, OrderSummary, OrderView } from '../api/views/orders.js';
 import { schemaGuard } from '../validation.js';
 
 /**

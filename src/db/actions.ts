@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { compareText } from '../domain/text.js';
-import { Action } from './entities.js';
+import { Action } from './entities/actions.js';
 import { uuidv7 } from './ids.js';
 
 export interface NewAction {

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { OrderEvent } from './entities.js';
+import { OrderEvent } from './entities/orders.js';
 
 export interface HistoryEntry {
   orderId: string;

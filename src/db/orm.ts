@@ -1,7 +1,7 @@
 import { MikroORM, type Options } from '@mikro-orm/postgresql';
 import { Migrator } from '@mikro-orm/migrations';
 import pg from 'pg';
-import { entities } from './entities.js';
+import { entities } from './entities/all.js';
 import { Migration20261126000000_initial } from './migrations/Migration20261126000000_initial.js';
 import { Migration20261126010000_documents } from './migrations/Migration20261126010000_documents.js';
 import { Migration20261126020000_operations } from './migrations/Migration20261126020000_operations.js';

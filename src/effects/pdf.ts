@@ -2,7 +2,9 @@ import PDFDocument from 'pdfkit';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../../config/config.js';
 import { formatMoney } from '../domain/money.js';
-import { Invoice, InvoiceItem, Order, OrderAddress, Refund, RefundItem } from '../db/entities.js';
+import { Invoice, InvoiceItem } from '../db/entities/invoices.js';
+import { Order, OrderAddress } from '../db/entities/orders.js';
+import { Refund, RefundItem } from '../db/entities/refunds.js';
 
 export type PdfKind = 'invoice' | 'refund';
 

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
-import { Order, Refund } from '../db/entities.js';
+import { Order } from '../db/entities/orders.js';
+import { Refund } from '../db/entities/refunds.js';
 import { writeWhileUnavailable } from '../db/errors.js';
 import { appendHistory } from '../db/history.js';
 import type { PaymentProvider } from './payment-provider.js';

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
-import { WebhookDelivery, WebhookSubscription } from '../db/entities.js';
+import { WebhookDelivery, WebhookSubscription } from '../db/entities/effects.js';
 import { writeWhileUnavailable } from '../db/errors.js';
 import { appendHistory } from '../db/history.js';
 import { ClaimBusyError, CLAIM_SECONDS, whileClaimed } from './claims.js';

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { uuidv7 } from '../db/ids.js';
-import { OutboxMessage } from '../db/entities.js';
+import { OutboxMessage } from '../db/entities/effects.js';
 import type { FollowUpMessage, Queues } from './queues.js';
 
 /**

@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../../config/config.js';
 import { reminderDue } from '../domain/invoice.js';
 import { insertAction, requestHash } from '../db/actions.js';
-import { Invoice } from '../db/entities.js';
+import { Invoice } from '../db/entities/invoices.js';
 import type { EnqueuedAction, Queues } from '../queues/queues.js';
 import { remindInvoice } from '../actions/invoices.js';
 

@@ -2,12 +2,13 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { queueOf } from '../../actions/registry.js';
 import { Uuid } from '../../actions/schemas.js';
-import { Action, Order } from '../../db/entities.js';
+import { Action } from '../../db/entities/actions.js';
+import { Order } from '../../db/entities/orders.js';
 import type { Runtime } from '../../runtime.js';
 import { cursorCodec } from '../cursor.js';
 import type { Intake } from '../intake.js';
 import { notFound } from '../problem.js';
-import { ActionView, actionView } from '../views.js';
+import { ActionView, actionView } from '../views/actions.js';
 import { knownOrder, mayRead, preferredWait } from '../writes.js';
 
 /** What an operator watches: actions not applied yet, and those the queue gave up on (retry them in bull-board). */

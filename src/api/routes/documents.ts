@@ -2,11 +2,14 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Uuid } from '../../actions/schemas.js';
-import { Invoice, InvoiceItem, OrderLine, Refund, RefundItem, Shipment, ShipmentItem } from '../../db/entities.js';
+import { Invoice, InvoiceItem } from '../../db/entities/invoices.js';
+import { OrderLine } from '../../db/entities/orders.js';
+import { Refund, RefundItem } from '../../db/entities/refunds.js';
+import { Shipment, ShipmentItem } from '../../db/entities/shipments.js';
 import { ensurePdf } from '../../effects/pdf.js';
 import type { Runtime } from '../../runtime.js';
 import { notFound } from '../problem.js';
-import { InvoiceView, invoiceView, RefundView, refundView, ShipmentView, shipmentView } from '../views.js';
+import { InvoiceView, invoiceView, RefundView, refundView, ShipmentView, shipmentView } from '../views/documents.js';
 
 const DocumentParams = (what: string) => Type.Object({ id: Uuid(`${what} id`) });
 

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { InventoryItem, InventorySource, Stock } from '../../db/entities.js';
+import { InventoryItem, InventorySource, Stock } from '../../db/entities/inventory.js';
 import { lockStockLevels, readStockLevels } from '../../db/stock.js';
 import type { Runtime } from '../../runtime.js';
 import { notFound, Problem } from '../problem.js';
@@ -25,7 +25,7 @@ const StockBody = Strict({
     description: 'on hand per source; sources not named hold none of this SKU',
   }),
 });
-const StockView = Type.Object({
+export const StockView = Type.Object({
   sku: Type.String(),
   sources: Type.Array(Type.Object({ code: Type.String(), onHand: Type.Integer(), active: Type.Boolean() })),
   reserved: Type.Integer(),

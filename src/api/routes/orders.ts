@@ -5,10 +5,14 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Uuid } from '../../actions/schemas.js';
 import { moneyTotals, ORDER_STATUSES, orderMoney } from '../../domain/order.js';
 import { refundWindowEndsAt } from '../../domain/refund.js';
-import { Action, Invoice, Order, OrderEvent, Refund, Shipment } from '../../db/entities.js';
+import { Action } from '../../db/entities/actions.js';
+import { Invoice } from '../../db/entities/invoices.js';
+import { Order, OrderEvent } from '../../db/entities/orders.js';
+import { Refund } from '../../db/entities/refunds.js';
+import { Shipment } from '../../db/entities/shipments.js';
 import type { Runtime } from '../../runtime.js';
 import { notFound, Problem } from '../problem.js';
-import { EventView, eventView, OrderSummary, orderSummary, OrderView, orderView, type OrderDocuments } from '../views.js';
+import { EventView, eventView, OrderSummary, orderSummary, OrderView, orderView, type OrderDocuments } from '../views/orders.js';
 import { mayRead } from '../writes.js';
 import { cursorCodec } from '../cursor.js';
 

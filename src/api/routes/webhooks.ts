@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Strict, Uuid } from '../../actions/schemas.js';
-import { WebhookDelivery, WebhookSubscription } from '../../db/entities.js';
+import { WebhookDelivery, WebhookSubscription } from '../../db/entities/effects.js';
 import { uuidv7 } from '../../db/ids.js';
 import { WEBHOOK_EVENT_TYPES } from '../../domain/follow-ups.js';
 import { newSecret } from '../../effects/webhooks.js';

@@ -1,0 +1,32 @@
+import { Action } from './actions.js';
+import { Email, OutboxMessage, WebhookDelivery, WebhookSubscription } from './effects.js';
+import { InventoryItem, InventorySource, Stock } from './inventory.js';
+import { Invoice, InvoiceItem } from './invoices.js';
+import { Order, OrderAddress, OrderEvent, OrderLine } from './orders.js';
+import { Refund, RefundItem } from './refunds.js';
+import { Shipment, ShipmentItem } from './shipments.js';
+
+/**
+ * The entities the ORM maps, for `ormOptions`. Tables that only plain SQL touches (reservations, payments, PDFs,
+ * counters) have no entity.
+ */
+export const entities = [
+  Action,
+  Order,
+  OrderLine,
+  OrderAddress,
+  OrderEvent,
+  InventorySource,
+  InventoryItem,
+  Stock,
+  Invoice,
+  InvoiceItem,
+  Shipment,
+  ShipmentItem,
+  Refund,
+  RefundItem,
+  OutboxMessage,
+  Email,
+  WebhookSubscription,
+  WebhookDelivery,
+];
