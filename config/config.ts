@@ -57,6 +57,8 @@ export interface Config {
   mail: { smtpUrl: string | null; from: string; enabled: EmailKind[] };
   reminders: { intervalDays: number; max: number; scanIntervalMs: number };
   webhooks: { timeoutMs: number; attempts: number; backoffMs: number };
+  /** Outbound requests (webhooks, the HTTP payment provider): whether internal addresses are allowed too. */
+  outbound: { allowPrivateNetworks: boolean };
   paymentProvider: { kind: 'offline' } | { kind: 'http'; url: string };
   /**
    * Test-only fault point (FAULT_KILL_BEFORE_ENQUEUE=n, refused unless NODE_ENV=test): the API process kills itself
@@ -223,6 +225,7 @@ export function loadConfig(env: Env = process.env): Config {
       attempts: int('WEBHOOK_ATTEMPTS', 14, 1, 50),
       backoffMs: int('WEBHOOK_BACKOFF_MS', 10_000, 1, 3_600_000),
     },
+    outbound: { allowPrivateNetworks: bool('WEBHOOK_ALLOW_PRIVATE_NETWORKS', false) },
     paymentProvider,
     faultKillBeforeEnqueue: faultPoint === '' || envName !== 'test' ? null : int('FAULT_KILL_BEFORE_ENQUEUE', 1, 1, 1_000_000),
     numbers: {

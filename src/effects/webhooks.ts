@@ -5,6 +5,7 @@ import type { Config } from '../../config/config.js';
 import { WebhookDelivery, WebhookSubscription } from '../db/entities.js';
 import { uuidv7 } from '../db/ids.js';
 import { appendEvent } from '../actions/history.js';
+import { outboundFetch } from '../net/outbound.js';
 
 /** An event as subscribers receive it. */
 export interface PublishedEvent {
@@ -85,7 +86,7 @@ export async function deliver(deps: WebhookDeps, deliveryId: string, now: () => 
   let excerpt: string | null = null;
   let failure: string | null = null;
   try {
-    const response = await fetch(subscription.url, {
+    const response = await outboundFetch(subscription.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -95,9 +96,8 @@ export async function deliver(deps: WebhookDeps, deliveryId: string, now: () => 
         'orderflow-delivery-id': delivery.id,
       },
       body,
-      redirect: 'manual',
       signal: AbortSignal.timeout(deps.config.webhooks.timeoutMs),
-    });
+    }, deps.config.outbound);
     status = response.status;
     excerpt = (await response.text()).slice(0, EXCERPT);
     if (status < 200 || status > 299) failure = `receiver answered ${status}`;

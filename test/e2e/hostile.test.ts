@@ -6,6 +6,7 @@ import { checkInvariants } from '../support/invariants.js';
 import { eventually } from '../support/wait.js';
 import { seededRandom } from '../support/domain.js';
 import { pooled } from '../support/pool.js';
+import { RECEIVER_ON_LOOPBACK } from '../support/receiver.js';
 
 /**
  * Generated hostile input (SPEC §4: "never a 500 for bad input"): malformed and malicious requests against every
@@ -958,7 +959,7 @@ let baselineSeq = 0;
 
 beforeAll(async () => {
   h = await startHarness({
-    env: { BODY_LIMIT_BYTES: String(BODY_LIMIT), RATE_LIMIT_PER_MINUTE: '10000000', INTAKE_MAX_BACKLOG: '10000000', DB_POOL_MAX: '20' },
+    env: { ...RECEIVER_ON_LOOPBACK, BODY_LIMIT_BYTES: String(BODY_LIMIT), RATE_LIMIT_PER_MINUTE: '10000000', INTAKE_MAX_BACKLOG: '10000000', DB_POOL_MAX: '20' },
   });
   await h.app.listen({ port: 0, host: '127.0.0.1' });
   port = (h.app.server.address() as AddressInfo).port;

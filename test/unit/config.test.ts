@@ -61,6 +61,7 @@ describe('loadConfig', () => {
         },
         reminders: { intervalDays: 3, max: 3, scanIntervalMs: 900_000 },
         webhooks: { timeoutMs: 10_000, attempts: 14, backoffMs: 10_000 },
+        outbound: { allowPrivateNetworks: false },
         paymentProvider: { kind: 'offline' },
         faultKillBeforeEnqueue: null,
         numbers: {
@@ -105,6 +106,7 @@ describe('loadConfig', () => {
         WEBHOOK_TIMEOUT_MS: '5000',
         WEBHOOK_ATTEMPTS: '4',
         WEBHOOK_BACKOFF_MS: '100',
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
         PAYMENT_PROVIDER: 'http',
         PAYMENT_PROVIDER_URL: 'https://pay.internal/refunds',
         PORT: ' 8080 ',
@@ -169,6 +171,7 @@ describe('loadConfig', () => {
         mail: { smtpUrl: 'smtp://mail.internal:2525', from: 'Shop <shop@example.com>', enabled: ['order_placed', 'invoice_created'] },
         reminders: { intervalDays: 5, max: 2, scanIntervalMs: 60_000 },
         webhooks: { timeoutMs: 5000, attempts: 4, backoffMs: 100 },
+        outbound: { allowPrivateNetworks: true },
         paymentProvider: { kind: 'http', url: 'https://pay.internal/refunds' },
         faultKillBeforeEnqueue: null,
         numbers: {
@@ -218,6 +221,7 @@ describe('loadConfig', () => {
       ['ORDER_NUMBER_PADDING', '21', 'ORDER_NUMBER_PADDING="21": expected a whole number from 1 to 20'],
       ['INVOICE_NUMBER_START', '0', 'INVOICE_NUMBER_START="0": expected a whole number from 1 to 1000000000000'],
       ['BACKORDERS', 'maybe', 'BACKORDERS="maybe": expected true or false'],
+      ['WEBHOOK_ALLOW_PRIVATE_NETWORKS', 'sometimes', 'WEBHOOK_ALLOW_PRIVATE_NETWORKS="sometimes": expected true or false'],
       ['NODE_ENV', 'staging', 'NODE_ENV="staging": expected development, production or test'],
       ['DATABASE_URL', 'not a url', 'DATABASE_URL="not a url": not a URL'],
       ['DATABASE_URL', 'mysql://db/shop', 'DATABASE_URL: expected a postgres: or postgresql: URL, got mysql:'],
