@@ -11,6 +11,7 @@ import { docsPlugin } from './plugins/docs.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { Problem } from './problem.js';
 import { clientErrors, errorsPlugin, frameworkErrors } from './plugins/errors.js';
+import { closingPlugin } from './plugins/closing.js';
 import { actionRoutes } from './routes/actions.js';
 import { documentRoutes } from './routes/documents.js';
 import { healthRoutes } from './routes/health.js';
@@ -37,6 +38,7 @@ export async function buildApp(runtime: Runtime) {
       // Node looks for requests past their timeout every 30 s by default: a tenth of the timeout keeps the bound close.
       connectionsCheckingInterval: Math.min(1000, Math.ceil(config.requestTimeoutMs / 10)),
     },
+    return503OnClosing: false, // closingPlugin answers instead
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   // The API speaks JSON only: a text/plain body is 415, not a string handed to validation.
@@ -44,6 +46,7 @@ export async function buildApp(runtime: Runtime) {
 
   const intake = new Intake(runtime);
   await app.register(errorsPlugin);
+  await app.register(closingPlugin);
   await app.register(docsPlugin);
   await app.register(rateLimit, {
     global: false, // counted for every request, before auth: see authPlugin
