@@ -35,6 +35,7 @@ export type AddressKind =
   | 'multicast'
   | 'reserved';
 
+/** The first kind that matches names an address: `reserved`, whose ::/8 holds `::` and `::1`, comes last. */
 const RANGES: Record<AddressKind, { ipv4?: string[]; ipv6?: string[] }> = {
   unspecified: { ipv4: ['0.0.0.0/8'], ipv6: ['::/128'] },
   loopback: { ipv4: ['127.0.0.0/8'], ipv6: ['::1/128'] },
