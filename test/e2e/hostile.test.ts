@@ -410,7 +410,7 @@ interface RawHttp {
   request: Buffer;
   /** Half-close after writing (the request is incomplete and would otherwise wait for the rest). */
   end?: boolean;
-  /** Refused by the HTTP parser before the app sees it: the answer is Node's or Fastify's, not problem+json. */
+  /** Refused by the HTTP parser before the app sees it: the answer may be Node's own, not problem+json. */
   transport: boolean;
   answerRequired: boolean;
 }

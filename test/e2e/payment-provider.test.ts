@@ -205,10 +205,15 @@ describe('a payment provider URL inside the network (WEBHOOK_ALLOW_PRIVATE_NETWO
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const [code] = await once(child, 'exit');
     expect(code).toBe(1);
-    const fatal = JSON.parse(output.trim().split('\n').at(-1)!) as { level: number; msg: string };
-    expect(fatal.level).toBe(60);
-    expect(fatal.msg).toContain(`PAYMENT_PROVIDER_URL is refused: ${reason()}`);
-    expect(fatal.msg).toContain('WEBHOOK_ALLOW_PRIVATE_NETWORKS=true');
+    // pino writes a fatal line at once, maybe before an earlier line still on its way: look for it, not at the end.
+    const lines = output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string });
+    const fatal = lines.filter((line) => line.level === 60);
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]!.msg).toContain(`PAYMENT_PROVIDER_URL is refused: ${reason()}`);
+    expect(fatal[0]!.msg).toContain('WEBHOOK_ALLOW_PRIVATE_NETWORKS=true');
     expect(output).not.toContain('orderflow started');
   });
 });

@@ -54,7 +54,7 @@ it('SIGTERM during a burst exits 0 within the grace period and loses nothing: an
   const events = await h.sql<{ n: number }>(`select count(*)::int as n from order_events where type = 'order.place'`);
   expect(events).toEqual([{ n: total }]);
   expect(await checkInvariants(h.sql)).toEqual([]);
-});
+}, 90_000);
 
 it('answers a request reaching a closing API on a keep-alive connection 503 SHUTTING_DOWN, problem+json with Retry-After', async () => {
   const closing = await startHarness({ workers: false });
