@@ -215,5 +215,5 @@ describe('a payment provider URL inside the network (WEBHOOK_ALLOW_PRIVATE_NETWO
     expect(fatal[0]!.msg).toContain(`PAYMENT_PROVIDER_URL is refused: ${reason()}`);
     expect(fatal[0]!.msg).toContain('WEBHOOK_ALLOW_PRIVATE_NETWORKS=true');
     expect(output).not.toContain('orderflow started');
-  });
+  }, 60_000);
 });

@@ -97,4 +97,4 @@ it('answers a request reaching a closing API on a keep-alive connection 503 SHUT
   } finally {
     await closing.close();
   }
-});
+}, 60_000);

@@ -13,7 +13,11 @@ import { eventually } from '../support/wait.js';
  * Each worker process takes the job and is SIGKILLed while it waits for the action's row, which the test holds
  * locked: the job is active, cannot finish, and its worker dies as one crashing on it would.
  */
-const STALL_ENV = { JOB_LOCK_MS: '1000', JOB_ATTEMPTS: '1' };
+/** Short locks, so that stalls are found within seconds; long enough that a busy machine does not lose them. */
+const STALL_ENV = { JOB_LOCK_MS: '3000', JOB_ATTEMPTS: '1' };
+/** A lapsed lock is found by the second stalled-job check after it, one lock duration apart: allow a few. */
+const STALL_FOUND_MS = 30_000;
+const API_KEYS = `shop:storefront:${KEYS.storefront},ops:admin:${KEYS.admin}`;
 /** The CLAIM of src/actions/runner.ts, blocked on the row the test holds. */
 const WAITING_CLAIM = `select pid from pg_stat_activity
   where datname = current_database() and wait_event_type = 'Lock' and query like '%update actions a set status = ''processing''%'`;
@@ -37,12 +41,9 @@ it('fails an action whose job stalled past the limit, without running it; a retr
     await locker.query('select id from actions where id = $1 for update', [action.id]);
     // JOB_ATTEMPTS=1: a job may be cut off once and run again; the second time it is over the limit.
     for (const round of [1, 2]) {
-      const worker = await OrderflowProcess.start('workers/all.ts', {
-        ...harnessEnv(h.config, `shop:storefront:${KEYS.storefront},ops:admin:${KEYS.admin}`),
-        ...STALL_ENV,
-      });
+      const worker = await OrderflowProcess.start('workers/all.ts', { ...harnessEnv(h.config, API_KEYS), ...STALL_ENV });
       try {
-        await eventually(`worker ${round} to take the job and wait for the action`, async () => (await h.sql(WAITING_CLAIM)).length === 1);
+        await eventually(`worker ${round} to take the job and wait for the action`, async () => (await h.sql(WAITING_CLAIM)).length === 1, STALL_FOUND_MS);
         expect(await (await job()).getState()).toBe('active');
       } finally {
         await worker.kill();
@@ -55,9 +56,9 @@ it('fails an action whose job stalled past the limit, without running it; a retr
     await locker.end();
   }
 
-  // A live worker's stalled-job check finds the job cut off a second time and fails it.
+  // A live worker's stalled-job check (this process's) finds the job cut off a second time and fails it.
   await h.startWorkers();
-  await eventually('the job to be failed', async () => (await (await job()).getState()) === 'failed');
+  await eventually('the job to be failed', async () => (await (await job()).getState()) === 'failed', STALL_FOUND_MS);
   expect((await job()).failedReason).toBe('job stalled more than allowable limit');
   const failed = await eventually('the action to be marked failed', async () => {
     const view = (await h.get(`/v1/actions/${action.id}`)).json<{ status: string; attempts: number; error: unknown }>();
@@ -71,10 +72,17 @@ it('fails an action whose job stalled past the limit, without running it; a retr
   });
   expect(await h.sql('select count(*)::int as n from orders')).toEqual([{ n: 0 }]);
 
+  // The operator retries once the cause is gone; a worker with the default lock applies it.
+  await h.stopWorkers();
   await (await job()).retry();
-  await eventually('the retried action to succeed', async () => (await h.get(`/v1/actions/${action.id}`)).json<{ status: string }>().status === 'succeeded');
+  const worker = await OrderflowProcess.start('workers/all.ts', harnessEnv(h.config, API_KEYS));
+  try {
+    await eventually('the retried action to succeed', async () => (await h.get(`/v1/actions/${action.id}`)).json<{ status: string }>().status === 'succeeded');
+    await eventually('the retried job to complete', async () => (await (await job()).getState()) === 'completed');
+  } finally {
+    expect(await worker.stop()).toBe(0);
+  }
   expect((await h.get(`/v1/actions/${action.id}`)).json()).toMatchObject({ status: 'succeeded', attempts: 1, error: null });
-  await eventually('the retried job to complete', async () => (await (await job()).getState()) === 'completed');
   expect(await h.sql('select id, status from orders')).toEqual([{ id: orderId, status: 'pending' }]);
   expect(await h.sql(`select count(*)::int as n from order_events where type = 'order.place'`)).toEqual([{ n: 1 }]);
 }, 120_000);
