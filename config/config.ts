@@ -38,6 +38,12 @@ export interface Config {
   /** True when the keys were generated because API_KEYS was empty (development only). */
   apiKeysGenerated: boolean;
   bodyLimitBytes: number;
+  /** A request's headers and body must arrive within this, else 408 and the connection is closed. */
+  requestTimeoutMs: number;
+  /** A connection silent both ways this long is closed (longer than the longest `Prefer: wait`). */
+  connectionTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
   intakeMaxBacklog: number;
   jobAttempts: number;
   jobBackoffMs: number;
@@ -62,6 +68,8 @@ export interface Config {
   mail: { smtpUrl: string | null; from: string; enabled: EmailKind[] };
   reminders: { intervalDays: number; max: number; scanIntervalMs: number };
   webhooks: { timeoutMs: number; attempts: number; backoffMs: number };
+  /** Outbound requests (webhooks, the HTTP payment provider): whether internal addresses are allowed too. */
+  outbound: { allowPrivateNetworks: boolean };
   paymentProvider: { kind: 'offline' } | { kind: 'http'; url: string };
   /**
    * Test-only fault point (FAULT_KILL_BEFORE_ENQUEUE=n, refused unless NODE_ENV=test): the API process kills itself
@@ -178,6 +186,9 @@ export function loadConfig(env: Env = process.env): Config {
     apiKeys: keys,
     apiKeysGenerated: generated,
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600),
+    requestTimeoutMs: int('REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+    connectionTimeoutMs: int('CONNECTION_TIMEOUT_MS', 60_000, 31_000, 3_600_000),
+    keepAliveTimeoutMs: int('KEEP_ALIVE_TIMEOUT_MS', 72_000, 1000, 600_000),
     intakeMaxBacklog: int('INTAKE_MAX_BACKLOG', 20_000, 1, 10_000_000),
     jobAttempts: int('JOB_ATTEMPTS', 8, 1, 100),
     jobBackoffMs: int('JOB_BACKOFF_MS', 1000, 1, 3_600_000),
@@ -216,6 +227,7 @@ export function loadConfig(env: Env = process.env): Config {
       attempts: int('WEBHOOK_ATTEMPTS', 14, 1, 50),
       backoffMs: int('WEBHOOK_BACKOFF_MS', 10_000, 1, 3_600_000),
     },
+    outbound: { allowPrivateNetworks: bool('WEBHOOK_ALLOW_PRIVATE_NETWORKS', false) },
     paymentProvider,
     faultKillBeforeEnqueue: faultPoint === '' || envName !== 'test' ? null : int('FAULT_KILL_BEFORE_ENQUEUE', 1, 1, 1_000_000),
     numbers: {

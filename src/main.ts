@@ -8,6 +8,7 @@ import { createLogger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { QueueName } from './queues/names.js';
 import { openRuntime, UnreachableError } from './runtime.js';
+import { checkOutboundUrl, OutboundRefusedError } from './net/outbound.js';
 
 export type Role = 'all' | 'api' | 'workers';
 
@@ -32,6 +33,18 @@ export async function main(role: Role, queues: readonly QueueName[] = ALL_WORKER
       { keys: config.apiKeys.map((k) => `${k.name}:${k.role}:${k.secret}`) },
       'API_KEYS is not set: generated development keys for this run (set API_KEYS to keep them)',
     );
+  }
+
+  if (config.paymentProvider.kind === 'http') {
+    try {
+      await checkOutboundUrl(config.paymentProvider.url, config.outbound);
+    } catch (error) {
+      if (!(error instanceof OutboundRefusedError)) throw error;
+      log.fatal(
+        `PAYMENT_PROVIDER_URL is refused: ${error.message}. Point it at a public address, or set WEBHOOK_ALLOW_PRIVATE_NETWORKS=true to allow internal ones.`,
+      );
+      process.exit(1);
+    }
   }
 
   let runtime;

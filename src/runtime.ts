@@ -58,7 +58,7 @@ export async function openRuntime(config: Config, log: Logger, options: { prepar
     throw new UnreachableError(
       'PostgreSQL',
       redact(config.databaseUrl),
-      'Start it (e.g. `pg_ctlcluster 15 main start` or `docker compose up -d postgres`) or set DATABASE_URL.',
+      'Start it (e.g. `pg_ctlcluster 15 main start`, or `docker compose up -d postgres`, which publishes it on 127.0.0.1:5432) or set DATABASE_URL.',
       error,
     );
   }
@@ -80,7 +80,7 @@ export async function openRuntime(config: Config, log: Logger, options: { prepar
     throw new UnreachableError(
       'Redis',
       redact(config.redisUrl),
-      'Start it (e.g. `redis-server --daemonize yes` or `docker compose up -d redis`) or set REDIS_URL.',
+      'Start it (e.g. `redis-server --daemonize yes`, or `docker compose up -d redis`, which publishes it on 127.0.0.1:6379) or set REDIS_URL.',
       error,
     );
   }

@@ -10,7 +10,8 @@ import { boardPlugin } from './plugins/board.js';
 import { docsPlugin } from './plugins/docs.js';
 import { metricsPlugin } from './plugins/metrics.js';
 import { Problem } from './problem.js';
-import { errorsPlugin, frameworkErrors } from './plugins/errors.js';
+import { clientErrors, errorsPlugin, frameworkErrors } from './plugins/errors.js';
+import { closingPlugin } from './plugins/closing.js';
 import { actionRoutes } from './routes/actions.js';
 import { documentRoutes } from './routes/documents.js';
 import { healthRoutes } from './routes/health.js';
@@ -22,12 +23,24 @@ import { consolePlugin } from '../console/plugin.js';
 
 /** Builds the HTTP API without listening: entry points listen, tests use inject(). */
 export async function buildApp(runtime: Runtime) {
+  const { config } = runtime;
   const app = Fastify({
     loggerInstance: runtime.log,
-    bodyLimit: runtime.config.bodyLimitBytes,
+    bodyLimit: config.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
     genReqId: () => uuidv7(),
     frameworkErrors,
+    clientErrorHandler: clientErrors,
+    // Fastify's and Node's defaults let a client trickling its request hold the socket forever (0) or for minutes.
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.connectionTimeoutMs,
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.requestTimeoutMs,
+      // Node looks for requests past their timeout every 30 s by default: a tenth of the timeout keeps the bound close.
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(config.requestTimeoutMs / 10)),
+    },
+    return503OnClosing: false, // closingPlugin answers instead
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   // The API speaks JSON only: a text/plain body is 415, not a string handed to validation.
@@ -35,6 +48,7 @@ export async function buildApp(runtime: Runtime) {
 
   const intake = new Intake(runtime);
   await app.register(errorsPlugin);
+  await app.register(closingPlugin);
   await app.register(docsPlugin);
   await app.register(rateLimit, {
     global: false, // counted for every request, before auth: see authPlugin

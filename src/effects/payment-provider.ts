@@ -1,4 +1,5 @@
 import type { Config } from '../../config/config.js';
+import { outboundFetch, type OutboundPolicy } from '../net/outbound.js';
 
 /** What a payment provider is asked to give back. `refundId` is the idempotency key: asking twice pays once. */
 export interface RefundRequest {
@@ -28,16 +29,16 @@ export const offlineProvider: PaymentProvider = {
  * `Idempotency-Key: <refundId>`; a 2xx answer `{ "reference": "…" }` means the money is on its way back.
  * This is how real gateways plug in: an adapter service speaks this to orderflow and the gateway's API beyond.
  */
-export function httpProvider(url: string, timeoutMs: number): PaymentProvider {
+export function httpProvider(url: string, timeoutMs: number, outbound: OutboundPolicy): PaymentProvider {
   return {
     name: 'http',
     async refund(request) {
-      const response = await fetch(url, {
+      const response = await outboundFetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'idempotency-key': request.refundId },
         body: JSON.stringify(request),
         signal: AbortSignal.timeout(timeoutMs),
-      });
+      }, outbound);
       const text = await response.text();
       if (!response.ok) throw new Error(`payment provider answered ${response.status}: ${text.slice(0, 200)}`);
       const reference = (JSON.parse(text) as { reference?: unknown }).reference;
@@ -50,5 +51,5 @@ export function httpProvider(url: string, timeoutMs: number): PaymentProvider {
 }
 
 export function paymentProvider(config: Config): PaymentProvider {
-  return config.paymentProvider.kind === 'http' ? httpProvider(config.paymentProvider.url, config.webhooks.timeoutMs) : offlineProvider;
+  return config.paymentProvider.kind === 'http' ? httpProvider(config.paymentProvider.url, config.webhooks.timeoutMs, config.outbound) : offlineProvider;
 }

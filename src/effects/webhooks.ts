@@ -6,6 +6,7 @@ import { WebhookDelivery, WebhookSubscription } from '../db/entities/effects.js'
 import { writeWhileUnavailable } from '../db/errors.js';
 import { appendHistory } from '../db/history.js';
 import { ClaimBusyError, CLAIM_SECONDS, whileClaimed } from './claims.js';
+import { outboundFetch } from '../net/outbound.js';
 
 export const SIGNATURE_HEADER = 'orderflow-signature';
 
@@ -59,7 +60,7 @@ export async function deliver(deps: WebhookDeps, deliveryId: string, now: () => 
   let failure: string | null = null;
   const renew = () => em.execute(`update webhook_deliveries set claimed_at = now() where id = ?`, [delivery.id]);
   try {
-    const response = await whileClaimed(renew, () => fetch(subscription.url, {
+    const response = await whileClaimed(renew, () => outboundFetch(subscription.url, {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
@@ -69,9 +70,8 @@ export async function deliver(deps: WebhookDeps, deliveryId: string, now: () => 
         'orderflow-delivery-id': delivery.id,
       },
       body,
-      redirect: 'manual',
       signal: AbortSignal.timeout(deps.config.webhooks.timeoutMs),
-    }), deps.log);
+    }, deps.config.outbound), deps.log);
     status = response.status;
     excerpt = (await response.text()).slice(0, EXCERPT);
     if (status < 200 || status > 299) failure = `receiver answered ${status}`;

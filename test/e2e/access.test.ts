@@ -1,17 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderBody } from '../support/fixtures.js';
 import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js';
 import { problem } from '../support/http.js';
 import { freePort } from '../support/ports.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { RECEIVER_ON_LOOPBACK, startReceiver, type Receiver } from '../support/receiver.js';
 import { eventually } from '../support/wait.js';
 
 /**
  * SPEC §4 access control over the whole HTTP API: every route of the §4 table against no key, a wrong key,
  * malformed Authorization headers, a storefront key and an admin key; public operations routes; bull-board behind
- * basic auth; /metrics as configured by METRICS_PORT; the OpenAPI document; rate limiting.
+ * basic auth; /metrics as configured by METRICS_PORT; the OpenAPI document; rate limiting; webhook targets inside the
+ * network (SSRF).
  *
  * `h` applies the setup with workers (an order invoiced, shipped and refunded, PDFs rendered, a webhook delivered),
  * then stops them: accepted writes stay queued, so every cell sees the same state and a refused request can be
@@ -115,7 +118,7 @@ async function applied(path: string, body: unknown, key: 'storefront' | 'admin' 
 beforeAll(async () => {
   receiver = await startReceiver();
   receiver.route('/hook', () => ({ status: 204 }));
-  h = await startHarness();
+  h = await startHarness({ env: RECEIVER_ON_LOOPBACK });
   r.createdFrom = new Date(Date.now() - 60_000).toISOString();
 
   expect((await h.put('/v1/inventory/sources/main', { name: 'Main warehouse' })).statusCode).toBe(201);
@@ -821,5 +824,62 @@ describe('rate limiting (RATE_LIMIT_PER_MINUTE=5)', () => {
       statuses.push(res.statusCode);
     }
     expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+  });
+});
+
+describe('webhook targets inside the network (WEBHOOK_ALLOW_PRIVATE_NETWORKS unset)', () => {
+  /** The targets the SSRF finding listed, every one of which a subscription once accepted. */
+  const INTERNAL_TARGETS: [string, string][] = [
+    ['http://127.0.0.1:5432/', '127.0.0.1 is a loopback address'],
+    ['http://127.0.0.1:6379/', '127.0.0.1 is a loopback address'],
+    ['http://localhost:3000/admin/queues', 'localhost names a host inside the network'],
+    ['http://169.254.169.254/latest/meta-data/', '169.254.169.254 is a link-local address'],
+    ['http://[::1]:3000/', '::1 is a loopback address'],
+    ['http://0.0.0.0:3000/', '0.0.0.0 is an unspecified address'],
+    ['http://10.0.0.1/hook', '10.0.0.1 is a private address'],
+    ['http://192.168.1.1/hook', '192.168.1.1 is a private address'],
+    ['http://2130706433:6379/', '127.0.0.1 is a loopback address'],
+    ['http://0x7f000001:6379/', '127.0.0.1 is a loopback address'],
+    ['http://127.1:5432/', '127.0.0.1 is a loopback address'],
+    ['http://metadata.google.internal/computeMetadata/v1/', 'metadata.google.internal names a host inside the network'],
+    ['http://user:pw@127.0.0.1/', 'the URL carries credentials: put secrets elsewhere'],
+  ];
+  let guarded: Harness;
+  beforeAll(async () => {
+    guarded = await startHarness({ workers: false });
+  });
+  afterAll(() => guarded?.close());
+
+  const subscribe = (url: string, key: 'storefront' | 'admin' = 'admin') => guarded.post('/v1/webhooks', { url, eventTypes: ['*'] }, { key });
+
+  it.each(INTERNAL_TARGETS)('refuses %s with 400 WEBHOOK_URL_FORBIDDEN and stores nothing', async (url, reason) => {
+    const before = await snapshot(guarded);
+    const body = problem(await subscribe(url), 400, 'WEBHOOK_URL_FORBIDDEN');
+    expect(body.detail).toBe(`The webhook URL is refused: ${reason}.`);
+    expect(body.errors).toEqual([{ path: '/url', message: reason }]);
+    expect(await snapshot(guarded)).toEqual(before);
+  });
+
+  it('refuses a name that resolves to an internal address, naming the address', async () => {
+    // The machine's own name is in /etc/hosts: loopback here, the container's private address under Docker.
+    const host = hostname();
+    const addresses = await lookup(host, { all: true });
+    const before = await snapshot(guarded);
+    const body = problem(await subscribe(`http://${host}:3000/hook`), 400, 'WEBHOOK_URL_FORBIDDEN');
+    const message = body.errors![0]!.message;
+    expect(message).toMatch(/^\S+ resolves to \S+, an? [a-z-]+ address$/);
+    expect(addresses.map((a) => `${host} resolves to ${a.address},`)).toContain(message.replace(/ an? [a-z-]+ address$/, ''));
+    expect(await snapshot(guarded)).toEqual(before);
+  });
+
+  it('refuses a name that does not resolve with 400 WEBHOOK_URL_UNRESOLVABLE', async () => {
+    const before = await snapshot(guarded);
+    const body = problem(await subscribe('https://hooks.orderflow.invalid/hook'), 400, 'WEBHOOK_URL_UNRESOLVABLE');
+    expect(body.errors).toEqual([{ path: '/url', message: expect.stringMatching(/^hooks\.orderflow\.invalid does not resolve \(E[A-Z_]+\)$/) }]);
+    expect(await snapshot(guarded)).toEqual(before);
+  });
+
+  it('answers a storefront key 403 before looking at the URL', async () => {
+    problem(await subscribe('http://127.0.0.1:6379/', 'storefront'), 403, 'FORBIDDEN');
   });
 });

@@ -1,11 +1,13 @@
 import { createConnection, type AddressInfo } from 'node:net';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderBody } from '../support/fixtures.js';
 import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js';
 import { checkInvariants } from '../support/invariants.js';
 import { eventually } from '../support/wait.js';
 import { seededRandom } from '../support/domain.js';
+import { rawAnswers } from '../support/http.js';
 import { pooled } from '../support/pool.js';
+import { RECEIVER_ON_LOOPBACK } from '../support/receiver.js';
 
 /**
  * Generated hostile input (SPEC §4: "never a 500 for bad input"): malformed and malicious requests against every
@@ -408,7 +410,7 @@ interface RawHttp {
   request: Buffer;
   /** Half-close after writing (the request is incomplete and would otherwise wait for the rest). */
   end?: boolean;
-  /** Refused by the HTTP parser before the app sees it: the answer is Node's or Fastify's, not problem+json. */
+  /** Refused by the HTTP parser before the app sees it: the answer may be Node's own, not problem+json. */
   transport: boolean;
   answerRequired: boolean;
 }
@@ -907,24 +909,6 @@ function sendRaw(port: number, { request, end }: RawHttp): Promise<Buffer> {
   });
 }
 
-/** The answers on a raw connection (pipelined ones too), final ones only. */
-function parseAnswers(buffer: Buffer): Answer[] {
-  const answers: Answer[] = [];
-  let rest = buffer.toString('latin1');
-  while (rest.startsWith('HTTP/')) {
-    const end = rest.indexOf('\r\n\r\n');
-    if (end < 0) break;
-    const head = rest.slice(0, end).split('\r\n');
-    const status = Number(head[0]!.slice(9, 12));
-    const header = (name: string) => head.find((line) => line.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
-    const length = Number(header('content-length') ?? (status < 200 ? 0 : rest.length));
-    const body = Buffer.from(rest.slice(end + 4, end + 4 + length), 'latin1').toString('utf8');
-    if (status >= 200) answers.push({ status, contentType: header('content-type') ?? '', body });
-    rest = rest.slice(end + 4 + length);
-  }
-  return answers;
-}
-
 const excerpt = (value: string | Buffer | undefined, max = 240) => {
   if (value === undefined) return '';
   const text = Buffer.isBuffer(value) ? `<${value.length} bytes> ${value.toString('latin1')}` : value;
@@ -958,7 +942,7 @@ let baselineSeq = 0;
 
 beforeAll(async () => {
   h = await startHarness({
-    env: { BODY_LIMIT_BYTES: String(BODY_LIMIT), RATE_LIMIT_PER_MINUTE: '10000000', INTAKE_MAX_BACKLOG: '10000000', DB_POOL_MAX: '20' },
+    env: { ...RECEIVER_ON_LOOPBACK, BODY_LIMIT_BYTES: String(BODY_LIMIT), RATE_LIMIT_PER_MINUTE: '10000000', INTAKE_MAX_BACKLOG: '10000000', DB_POOL_MAX: '20' },
   });
   await h.app.listen({ port: 0, host: '127.0.0.1' });
   port = (h.app.server.address() as AddressInfo).port;
@@ -1163,7 +1147,7 @@ it(
       const start = Date.now();
       families.set(spec.family, (families.get(spec.family) ?? 0) + 1);
       if (spec.raw) {
-        const answers = parseAnswers(await sendRaw(port, spec.raw));
+        const answers = rawAnswers(await sendRaw(port, spec.raw));
         if (answers.length === 0 && spec.raw.answerRequired) flag('noAnswer', show(spec), spec);
         for (const answer of answers) record(spec, answer, spec.raw.transport);
         return;
@@ -1336,3 +1320,81 @@ it(
   },
   120_000 + total * 60,
 );
+
+describe('slow clients (REQUEST_TIMEOUT_MS=1000, KEEP_ALIVE_TIMEOUT_MS=1000)', () => {
+  const TIMEOUT_MS = 1000;
+  /** Node looks for late requests every tenth of the timeout; the rest is for a busy machine. */
+  const MARGIN_MS = 1500;
+  let slow: Harness;
+  let slowPort = 0;
+  beforeAll(async () => {
+    slow = await startHarness({ workers: false, env: { REQUEST_TIMEOUT_MS: String(TIMEOUT_MS), KEEP_ALIVE_TIMEOUT_MS: String(TIMEOUT_MS) } });
+    await slow.app.listen({ port: 0, host: '127.0.0.1' });
+    slowPort = (slow.app.server.address() as AddressInfo).port;
+  });
+  afterAll(() => slow?.close());
+
+  /** Writes `head`, then `drip` one byte every 200 ms until the server closes the connection; what came back, and when. */
+  function trickle(head: string, drip = ''): Promise<{ closedAfterMs: number; answers: Answer[] }> {
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const chunks: Buffer[] = [];
+      const socket = createConnection({ port: slowPort, host: '127.0.0.1' });
+      let sent = 0;
+      const timer = setInterval(() => {
+        if (drip !== '' && socket.writable) socket.write(drip[sent++ % drip.length]!);
+      }, 200);
+      socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearInterval(timer);
+        resolve({ closedAfterMs: Date.now() - started, answers: rawAnswers(Buffer.concat(chunks)) });
+      });
+      if (head !== '') socket.write(head);
+    });
+  }
+
+  function expectTimedOut({ closedAfterMs, answers }: { closedAfterMs: number; answers: Answer[] }) {
+    expect(closedAfterMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+    expect(closedAfterMs).toBeLessThan(TIMEOUT_MS + MARGIN_MS);
+    expect(answers).toHaveLength(1);
+    const [answer] = answers;
+    expect(answer!.status).toBe(408);
+    expect(answer!.contentType).toBe('application/problem+json');
+    expect(JSON.parse(answer!.body)).toMatchObject({ type: 'urn:orderflow:problem:REQUEST_TIMEOUT', status: 408, code: 'REQUEST_TIMEOUT' });
+  }
+
+  it('answers 15 connections trickling a body at 1 byte per 200 ms 408 REQUEST_TIMEOUT and closes them in time; nothing is recorded', async () => {
+    const body = JSON.stringify(orderBody({ externalId: 'slow-body' }));
+    const head = (i: number) =>
+      [
+        'POST /v1/orders HTTP/1.1',
+        'Host: 127.0.0.1',
+        `Authorization: Bearer ${KEYS.storefront}`,
+        'Content-Type: application/json',
+        `Idempotency-Key: slow-body-${i}`,
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        '',
+        '',
+      ].join('\r\n');
+    const results = await Promise.all(Array.from({ length: 15 }, (_, i) => trickle(head(i), body)));
+    for (const result of results) expectTimedOut(result);
+    expect(await slow.sql('select count(*)::int as n from actions')).toEqual([{ n: 0 }]);
+    expect((await fetch(`http://127.0.0.1:${slowPort}/health/live`)).status).toBe(200);
+  });
+
+  it('answers a connection trickling its headers, and one that sends nothing, 408 REQUEST_TIMEOUT in time', async () => {
+    const [headers, silent] = await Promise.all([trickle('GET /v1/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ', 'abcdefghij'), trickle('')]);
+    expectTimedOut(headers);
+    expectTimedOut(silent);
+  });
+
+  it('closes an idle keep-alive connection after KEEP_ALIVE_TIMEOUT_MS, after answering what it asked', async () => {
+    const { closedAfterMs, answers } = await trickle('GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    expect(answers.map((answer) => answer.status)).toEqual([200]);
+    // Node closes a second after the timeout it advertises (Keep-Alive: timeout=1), so a client reusing the
+    // connection at the last moment is not cut off mid-request.
+    expect(closedAfterMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 50);
+    expect(closedAfterMs).toBeLessThan(TIMEOUT_MS + 1000 + MARGIN_MS);
+  });
+});

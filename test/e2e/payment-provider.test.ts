@@ -1,8 +1,11 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderBody } from '../support/fixtures.js';
 import { newKey, startHarness, type Harness } from '../support/harness.js';
-import { startReceiver, type Receiver, type ReceivedRequest, type Responder } from '../support/receiver.js';
+import { RECEIVER_ON_LOOPBACK, startReceiver, type Receiver, type ReceivedRequest, type Responder } from '../support/receiver.js';
 import { eventually } from '../support/wait.js';
 
 /**
@@ -68,7 +71,7 @@ describe('refund payments through an HTTP payment provider', () => {
   const { refundedOrder, refund, history } = client(() => h);
 
   beforeAll(async () => {
-    h = await startHarness({ env: { PAYMENT_PROVIDER: 'http', PAYMENT_PROVIDER_URL: `${gateway.url}/pay` } });
+    h = await startHarness({ env: { ...RECEIVER_ON_LOOPBACK, PAYMENT_PROVIDER: 'http', PAYMENT_PROVIDER_URL: `${gateway.url}/pay` } });
   });
   afterAll(() => h?.close());
 
@@ -130,7 +133,7 @@ describe('a refund payment the provider keeps refusing (JOB_ATTEMPTS=2)', () => 
   const { refundedOrder, refund, history } = client(() => h);
 
   beforeAll(async () => {
-    h = await startHarness({ env: { PAYMENT_PROVIDER: 'http', PAYMENT_PROVIDER_URL: `${gateway.url}/pay-down`, JOB_ATTEMPTS: '2' } });
+    h = await startHarness({ env: { ...RECEIVER_ON_LOOPBACK, PAYMENT_PROVIDER: 'http', PAYMENT_PROVIDER_URL: `${gateway.url}/pay-down`, JOB_ATTEMPTS: '2' } });
   });
   afterAll(() => h?.close());
 
@@ -165,4 +168,52 @@ describe('a refund payment the provider keeps refusing (JOB_ATTEMPTS=2)', () => 
     expect(order.refunds).toEqual([{ id: refundId, number: 'RFD-000001', grandTotal: 2199 }]);
     expect(order.items[0]).toMatchObject({ qtyRefunded: 1, qtyToRefund: 1 });
   });
+});
+
+describe('a payment provider URL inside the network (WEBHOOK_ALLOW_PRIVATE_NETWORKS unset)', () => {
+  let h: Harness;
+  const { refundedOrder, refund, history } = client(() => h);
+
+  beforeAll(async () => {
+    // The harness skips the start-up check (that is main's; see below), as a URL stored before the guard would.
+    h = await startHarness({ env: { PAYMENT_PROVIDER: 'http', PAYMENT_PROVIDER_URL: `${gateway.url}/pay-inside`, JOB_ATTEMPTS: '1' } });
+  });
+  afterAll(() => h?.close());
+
+  it('refuses every call without connecting: the payment fails with the reason', async () => {
+    gateway.route('/pay-inside', idempotentGateway(() => 'pay', 'PAY-INSIDE'));
+    const { orderId, refundId } = await refundedOrder('pay-inside');
+    await eventually('the payment to fail for good', async () => (await refund(refundId)).paymentStatus === 'failed');
+    await sleep(SETTLE_MS);
+    expect(gateway.at('/pay-inside')).toEqual([]);
+    const entries = await history(orderId);
+    expect(entries.filter((e) => e.type === 'refund.payment').map((e) => e.data)).toEqual([
+      { refundId, number: 'RFD-000001', status: 'failed', error: '127.0.0.1 is a loopback address' },
+    ]);
+  });
+
+  it.each([
+    ['an address literal', () => `${gateway.url}/pay`, () => '127.0.0.1 is a loopback address'],
+    ['a name that resolves inward', () => `http://${hostname()}:9/pay`, () => `${hostname()} resolves to `],
+  ])('refuses to start with %s, saying why', async (_case, url, reason) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/start.ts'], {
+      env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'info', PAYMENT_PROVIDER: 'http', PAYMENT_PROVIDER_URL: url(), WEBHOOK_ALLOW_PRIVATE_NETWORKS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const [code] = await once(child, 'exit');
+    expect(code).toBe(1);
+    // pino writes a fatal line at once, maybe before an earlier line still on its way: look for it, not at the end.
+    const lines = output
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string });
+    const fatal = lines.filter((line) => line.level === 60);
+    expect(fatal).toHaveLength(1);
+    expect(fatal[0]!.msg).toContain(`PAYMENT_PROVIDER_URL is refused: ${reason()}`);
+    expect(fatal[0]!.msg).toContain('WEBHOOK_ALLOW_PRIVATE_NETWORKS=true');
+    expect(output).not.toContain('orderflow started');
+  }, 60_000);
 });

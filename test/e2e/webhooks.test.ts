@@ -1,9 +1,11 @@
 import { createHmac, randomUUID } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { orderBody, singleLineOrder } from '../support/fixtures.js';
 import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js';
-import { startReceiver, verifySignature, type Receiver, type ReceivedRequest, type Responder } from '../support/receiver.js';
+import { RECEIVER_ON_LOOPBACK, startReceiver, verifySignature, type Receiver, type ReceivedRequest, type Responder } from '../support/receiver.js';
 import { eventually } from '../support/wait.js';
 
 /**
@@ -94,7 +96,7 @@ describe('webhooks', () => {
   const { act, subscribe, unsubscribe, deliveries, history, place } = client(() => h);
 
   beforeAll(async () => {
-    h = await startHarness({ env: { WEBHOOK_BACKOFF_MS: '50', WEBHOOK_TIMEOUT_MS: '2000' } });
+    h = await startHarness({ env: { ...RECEIVER_ON_LOOPBACK, WEBHOOK_BACKOFF_MS: '50', WEBHOOK_TIMEOUT_MS: '2000' } });
     expect((await h.put('/v1/inventory/sources/main', { name: 'Main warehouse' })).statusCode).toBe(201);
     expect((await h.put('/v1/inventory/items/LIMITED-1', { sources: { main: 1 } })).statusCode).toBe(200);
   });
@@ -477,7 +479,7 @@ describe('webhook deliveries that fail for good (WEBHOOK_ATTEMPTS=2)', () => {
   const { subscribe, unsubscribe, deliveries, history, place } = client(() => h);
 
   beforeAll(async () => {
-    h = await startHarness({ env: { WEBHOOK_ATTEMPTS: '2', WEBHOOK_BACKOFF_MS: '50', WEBHOOK_TIMEOUT_MS: '500' } });
+    h = await startHarness({ env: { ...RECEIVER_ON_LOOPBACK, WEBHOOK_ATTEMPTS: '2', WEBHOOK_BACKOFF_MS: '50', WEBHOOK_TIMEOUT_MS: '500' } });
   });
   afterAll(() => h?.close());
 
@@ -557,6 +559,23 @@ describe('webhook deliveries that fail for good (WEBHOOK_ATTEMPTS=2)', () => {
     }
   });
 
+  it('does not follow a redirect: a 302 is a failed attempt with its status, and its Location is never asked', async () => {
+    const subscription = await subscribe('/moved', ['order.placed']);
+    receiver.route('/moved', () => ({ status: 302, body: 'see elsewhere', headers: { location: `${receiver.url}/moved-here` } }));
+    receiver.route('/moved-here', () => ({ status: 200, body: 'ok' }));
+    try {
+      const orderId = await place(orderBody({ externalId: 'web-hooks-moved' }));
+      await eventually('the delivery to fail for good', async () => (await deliveries(subscription.id))[0]?.status === 'failed');
+      await sleep(SETTLE_MS);
+      expect(received('/moved', orderId)).toHaveLength(2);
+      expect(receiver.at('/moved-here')).toEqual([]);
+      const [failed] = await deliveries(subscription.id);
+      expect(failed).toMatchObject({ orderId, status: 'failed', attempts: 2, responseStatus: 302, responseExcerpt: 'see elsewhere', lastError: 'receiver answered 302' });
+    } finally {
+      await unsubscribe(subscription.id);
+    }
+  });
+
   it('gives up on a receiver slower than WEBHOOK_TIMEOUT_MS: no status code, the timeout as the error', async () => {
     const subscription = await subscribe('/slow', ['order.placed']);
     receiver.route('/slow', async () => {
@@ -576,5 +595,46 @@ describe('webhook deliveries that fail for good (WEBHOOK_ATTEMPTS=2)', () => {
     } finally {
       await unsubscribe(subscription.id);
     }
+  });
+});
+
+describe('deliveries to a stored URL that points inside the network (WEBHOOK_ALLOW_PRIVATE_NETWORKS unset)', () => {
+  let h: Harness;
+  const { deliveries, place } = client(() => h);
+
+  beforeAll(async () => {
+    h = await startHarness({ env: { WEBHOOK_ATTEMPTS: '1' } });
+  });
+  afterAll(() => h?.close());
+
+  it('fails each delivery without connecting, the reason in lastError: an address literal, and a name that now resolves inward', async () => {
+    // Rows as a subscription accepted before the guard, or one whose name was rebound to an internal address
+    // after it was checked, would leave them: written directly, past the API's check.
+    const port = new URL(receiver.url).port;
+    const host = hostname();
+    const { address } = await lookup(host);
+    const rows = [
+      { id: randomUUID(), url: `${receiver.url}/inward-literal`, error: `OutboundRefusedError: 127.0.0.1 is a loopback address` },
+      { id: randomUUID(), url: `http://${host}:${port}/inward-name`, error: new RegExp(`^OutboundRefusedError: ${host} resolves to ${address}, an? [a-z-]+ address$`) },
+    ];
+    for (const row of rows) {
+      await h.sql(`insert into webhook_subscriptions (id, url, secret, event_types, created_at) values (?, ?, 'inward-secret-0123456789', '["order.placed"]', now())`, [
+        row.id,
+        row.url,
+      ]);
+    }
+    receiver.route('/inward-literal', () => ({ status: 200, body: 'reached' }));
+    receiver.route('/inward-name', () => ({ status: 200, body: 'reached' }));
+
+    const orderId = await place(orderBody({ externalId: 'web-hooks-inward' }));
+    for (const row of rows) {
+      await eventually(`the delivery to ${row.url} to fail`, async () => (await deliveries(row.id))[0]?.status === 'failed');
+      const [failed] = await deliveries(row.id);
+      expect(failed).toMatchObject({ orderId, status: 'failed', attempts: 1, responseStatus: null, responseExcerpt: null, deliveredAt: null });
+      expect(failed!.lastError).toMatch(row.error);
+    }
+    await sleep(SETTLE_MS);
+    expect(receiver.at('/inward-literal')).toEqual([]);
+    expect(receiver.at('/inward-name')).toEqual([]);
   });
 });

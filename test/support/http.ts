@@ -33,3 +33,31 @@ export interface HistoryEvent {
   data: Record<string, unknown>;
   createdAt: string;
 }
+
+/** An answer read off a raw socket; header names in lower case. */
+export interface RawAnswer {
+  status: number;
+  headers: Record<string, string>;
+  contentType: string;
+  body: string;
+}
+
+/** The answers on a raw connection (pipelined ones too), final ones only. */
+export function rawAnswers(buffer: Buffer): RawAnswer[] {
+  const answers: RawAnswer[] = [];
+  let rest = buffer.toString('latin1');
+  while (rest.startsWith('HTTP/')) {
+    const end = rest.indexOf('\r\n\r\n');
+    if (end < 0) break;
+    const [statusLine, ...lines] = rest.slice(0, end).split('\r\n');
+    const status = Number(statusLine!.slice(9, 12));
+    const headers = Object.fromEntries(
+      lines.map((line) => [line.slice(0, line.indexOf(':')).trim().toLowerCase(), line.slice(line.indexOf(':') + 1).trim()]),
+    );
+    const length = Number(headers['content-length'] ?? (status < 200 ? 0 : rest.length));
+    const body = Buffer.from(rest.slice(end + 4, end + 4 + length), 'latin1').toString('utf8');
+    if (status >= 200) answers.push({ status, headers, contentType: headers['content-type'] ?? '', body });
+    rest = rest.slice(end + 4 + length);
+  }
+  return answers;
+}

@@ -11,6 +11,12 @@ export interface ReceivedRequest {
   receivedAt: number;
 }
 
+/**
+ * What a harness needs to deliver to receivers: they listen on 127.0.0.1 (tests send traffic to loopback only), an
+ * address orderflow refuses as an outbound target unless WEBHOOK_ALLOW_PRIVATE_NETWORKS is on.
+ */
+export const RECEIVER_ON_LOOPBACK = { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' };
+
 export interface Reply {
   status: number;
   body?: string | Record<string, unknown>;

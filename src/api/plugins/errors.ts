@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { isDatabaseUnavailable } from '../../db/errors.js';
@@ -40,6 +42,30 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; title: strin
 export function frameworkErrors(error: FastifyError, _request: unknown, reply: FastifyReply): FastifyReply {
   const known = FASTIFY_CODES[error.code] ?? { status: 400, code: 'BAD_REQUEST', title: 'Bad request' };
   return sendProblem(reply, new Problem(known.status, known.code, known.title, error.message));
+}
+
+/**
+ * Errors of a connection, raised before the app has a request to answer: a request whose headers and body did not
+ * arrive within REQUEST_TIMEOUT_MS (a slow or stalled client), headers over Node's size limit, bytes that are not
+ * HTTP. Fastify's `clientErrorHandler` option: the answer is written on the socket, which is then closed.
+ */
+export function clientErrors(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, title, detail] =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'REQUEST_TIMEOUT', 'Request timeout', 'The request did not arrive in time; send it again, all at once.']
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'HEADERS_TOO_LARGE', 'Request header fields too large', 'The request headers are over the size limit.']
+        : [400, 'BAD_REQUEST', 'Bad request', 'The request is not valid HTTP.'];
+  this.log.debug({ err: error, code }, 'client error');
+  if (socket.writable) {
+    const body = JSON.stringify(problemBody(status, code, title, detail));
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/problem+json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {

@@ -8,13 +8,14 @@ import { newSecret } from '../../effects/webhooks.js';
 import { DELIVER_JOB } from '../../queues/names.js';
 import { recordFollowUp } from '../../queues/outbox.js';
 import { announceSubscriptions } from '../../db/webhooks.js';
+import { checkOutboundUrl, OutboundRefusedError } from '../../net/outbound.js';
 import type { Runtime } from '../../runtime.js';
-import { notFound } from '../problem.js';
+import { notFound, Problem } from '../problem.js';
 
 const EventType = Type.Union([...WEBHOOK_EVENT_TYPES, '*'].map((type) => Type.Literal(type)));
 
 const SubscriptionBody = Strict({
-  url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000, description: 'where events are POSTed' }),
+  url: Type.String({ format: 'uri', pattern: '^https?://', maxLength: 2000, description: 'where events are POSTed: http(s), no credentials, a public address' }),
   secret: Type.Optional(
     Type.String({ minLength: 16, maxLength: 200, description: 'the HMAC secret; generated and returned once when absent' }),
   ),
@@ -66,6 +67,18 @@ const deliveryView = (d: WebhookDelivery): Static<typeof DeliveryView> => ({
   deliveredAt: d.deliveredAt?.toISOString() ?? null,
 });
 
+/** A subscriber URL that may be stored: 400 WEBHOOK_URL_FORBIDDEN or WEBHOOK_URL_UNRESOLVABLE otherwise. */
+async function checkSubscriberUrl(url: string, runtime: Runtime): Promise<void> {
+  try {
+    await checkOutboundUrl(url, runtime.config.outbound);
+  } catch (error) {
+    if (!(error instanceof OutboundRefusedError)) throw error;
+    const [code, title] =
+      error.reason === 'unresolvable' ? ['WEBHOOK_URL_UNRESOLVABLE', 'Webhook URL does not resolve'] : ['WEBHOOK_URL_FORBIDDEN', 'Webhook URL not allowed'];
+    throw new Problem(400, code, title, `The webhook URL is refused: ${error.message}.`, { errors: [{ path: '/url', message: error.message }] });
+  }
+}
+
 const IdParams = (what: string) => Type.Object({ id: Uuid(`${what} id`) });
 
 /** Webhook subscriptions and their delivery log (SPEC §3.8). Configuration, written at once, admin only. */
@@ -80,6 +93,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = as
       schema: { summary: 'Subscribe a URL to events', tags, body: SubscriptionBody, response: { 201: SubscriptionView } },
     },
     async (request, reply) => {
+      await checkSubscriberUrl(request.body.url, runtime);
       const fork = em();
       const secret = request.body.secret ?? newSecret();
       const subscription = fork.create(WebhookSubscription, {
