@@ -191,6 +191,12 @@ describe("the image's compiled entry points", () => {
     const { status, actionId } = await place(baseUrl, 'wait=15');
     expect(status).toBe(201);
     expect(await sql('select status from actions where id = ?', [actionId])).toEqual([{ status: 'succeeded' }]);
+    // The console's stylesheet and script are not TypeScript: the build copies them next to the compiled code.
+    for (const asset of ['console.css', 'console.js']) {
+      const res = await fetch(`${baseUrl}/console/assets/${asset}`);
+      expect(res.status).toBe(200);
+      expect((await res.text()).length).toBeGreaterThan(100);
+    }
 
     for (const started of [api, workers]) {
       const { code, signal, ms } = await terminate(started);
