@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startWorkers, type Workers } from '../../src/workers/workers.js';
 import { orderBody } from '../support/fixtures.js';
 import { newKey, startHarness, type Harness } from '../support/harness.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { RECEIVER_ON_LOOPBACK, startReceiver, type Receiver } from '../support/receiver.js';
 import { PrivateRedis } from '../support/redis-server.js';
 import { startSmtp, type TestSmtp } from '../support/smtp.js';
 import { eventually } from '../support/wait.js';
@@ -33,6 +33,7 @@ afterAll(async () => {
 });
 
 const env = () => ({
+  ...RECEIVER_ON_LOOPBACK,
   SMTP_URL: smtp.url,
   PAYMENT_PROVIDER: 'http',
   PAYMENT_PROVIDER_URL: `${receiver.url}/pay`,
