@@ -6,7 +6,7 @@ import { KEYS } from '../support/harness.js';
 import { singleLineOrder } from '../support/fixtures.js';
 import { checkInvariants, type InitialStock } from '../support/invariants.js';
 import { pooled } from '../support/pool.js';
-import { startReceiver, type Receiver } from '../support/receiver.js';
+import { RECEIVER_ON_LOOPBACK, startReceiver, type Receiver } from '../support/receiver.js';
 import { startSmtp, type TestSmtp } from '../support/smtp.js';
 import { eventually } from '../support/wait.js';
 
@@ -221,6 +221,7 @@ export class Witness {
   /** The settings that point a deployment at this witness. */
   env(): Record<string, string> {
     return {
+      ...RECEIVER_ON_LOOPBACK,
       SMTP_URL: this.smtp.url,
       PAYMENT_PROVIDER: 'http',
       PAYMENT_PROVIDER_URL: `${this.receiver.url}/pay`,
