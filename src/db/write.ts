@@ -73,8 +73,8 @@ const ident = (name: string): string => {
 const keyOf = (row: Row, columns: readonly string[]) => JSON.stringify(columns.map((column) => row[column]));
 
 /**
- * Merges changes of the same row (a statement may change a row once) and sums increments of the same row, then
- * groups rows of the same shape: one statement part per group.
+ * Merges changes of the same row (a statement may change a row once), increments of a changed row included, sums
+ * the other increments of the same row, then groups rows of the same shape: one statement part per group.
  */
 function groups(changes: Changes) {
   const inserts = new Map<string, { table: Table; columns: string[]; rows: Row[] }>();
@@ -100,6 +100,21 @@ function groups(changes: Changes) {
     for (const [column, delta] of Object.entries(change.add ?? {})) into.add[column] = (into.add[column] ?? 0) + delta;
     merged.set(id, into);
   }
+  const summed = new Map<string, Increment>();
+  for (const increment of changes.increments) {
+    const keyColumns = Object.keys(increment.key).sort();
+    const id = `${increment.table}:${keyColumns.join(',')}:${keyOf(increment.key, keyColumns)}`;
+    // A row also changed by this statement exists: the increment joins that change, since PostgreSQL applies only
+    // one of two modifications of a row in one statement (a batch shipping a SKU and putting it back on hand).
+    const changed = merged.get(id);
+    if (changed) {
+      for (const [column, delta] of Object.entries(increment.add)) changed.add[column] = (changed.add[column] ?? 0) + delta;
+      continue;
+    }
+    const into = summed.get(id) ?? { table: increment.table, key: increment.key, add: {} };
+    for (const [column, delta] of Object.entries(increment.add)) into.add[column] = (into.add[column] ?? 0) + delta;
+    summed.set(id, into);
+  }
   const updates = new Map<string, { table: Table; key: string[]; set: string[]; add: string[]; rows: Row[] }>();
   for (const change of merged.values()) {
     const key = Object.keys(change.key).sort();
@@ -109,15 +124,6 @@ function groups(changes: Changes) {
     const group = updates.get(id) ?? { table: change.table, key, set, add, rows: [] };
     group.rows.push({ ...change.key, ...change.set, ...change.add });
     updates.set(id, group);
-  }
-
-  const summed = new Map<string, Increment>();
-  for (const increment of changes.increments) {
-    const keyColumns = Object.keys(increment.key).sort();
-    const id = `${increment.table}:${keyColumns.join(',')}:${keyOf(increment.key, keyColumns)}`;
-    const into = summed.get(id) ?? { table: increment.table, key: increment.key, add: {} };
-    for (const [column, delta] of Object.entries(increment.add)) into.add[column] = (into.add[column] ?? 0) + delta;
-    summed.set(id, into);
   }
   const upserts = new Map<string, { table: Table; key: string[]; add: string[]; rows: Row[] }>();
   for (const increment of summed.values()) {

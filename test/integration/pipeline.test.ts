@@ -39,6 +39,38 @@ describe('the action pipeline', () => {
     expect(await h.sql('select status, attempts from actions')).toEqual([{ status: 'succeeded', attempts: 1 }]);
   });
 
+  it('applies a shipment and a restocking refund of the same SKU and source in one batch: both move the stock', async () => {
+    h = await startHarness({ workers: false });
+    await h.put('/v1/inventory/sources/main', { name: 'Main' });
+    await h.put('/v1/inventory/items/MUG', { sources: { main: 10 } });
+    const runner = new ActionRunner({ ...h.runtime, subscribers: () => h!.runtime.subscribers.get() });
+    const accept = async (path: string, body: unknown, key: 'admin' | 'storefront' = 'admin') => {
+      const res = await h!.post(path, body, { key, idempotencyKey: newKey() });
+      expect(res.statusCode).toBe(202);
+      return { id: res.json().action.id as string, type: res.json().action.type as string };
+    };
+    const applyAll = async (actions: { id: string; type: string }[]) => {
+      const { outcomes } = await runner.run(actions);
+      expect(actions.map((action) => outcomes.get(action.id)!.kind)).toEqual(actions.map(() => 'succeeded'));
+    };
+    const shipment = { source: 'main', carrier: { code: 'ups', title: 'UPS' }, trackingNumber: '1Z' };
+    const placeA = await accept('/v1/orders', singleLineOrder('MUG', 1), 'storefront');
+    const placeB = await accept('/v1/orders', singleLineOrder('MUG', 1), 'storefront');
+    await applyAll([placeA, placeB]);
+    const [a, b] = await h.sql<{ id: string; line: string }>(
+      `select o.id, l.id as line from orders o join order_lines l on l.order_id = o.id order by o.number`,
+    );
+    await applyAll([await accept(`/v1/orders/${b!.id}/invoices`, {})]);
+    await applyAll([await accept(`/v1/orders/${b!.id}/shipments`, { ...shipment })]);
+
+    // One statement writes both: A's unit leaves main, B's shipped unit comes back to main.
+    await applyAll([
+      await accept(`/v1/orders/${a!.id}/shipments`, { ...shipment }),
+      await accept(`/v1/orders/${b!.id}/refunds`, { items: [{ itemId: b!.line, qty: 1, returnToStock: true }] }),
+    ]);
+    expect(await h.sql('select on_hand::int as "onHand" from stock where sku = ?', ['MUG'])).toEqual([{ onHand: 9 }]);
+  });
+
   it('gives a rejected placement no number: numbers stay gapless', async () => {
     h = await startHarness();
     await h.put('/v1/inventory/sources/main', { name: 'Main' });
