@@ -81,6 +81,7 @@ export interface Config {
     invoice: SequenceFormat;
     shipment: SequenceFormat;
     refund: SequenceFormat;
+    return: SequenceFormat;
   };
 }
 
@@ -235,6 +236,7 @@ export function loadConfig(env: Env = process.env): Config {
       invoice: sequence('INVOICE', 'INV-', 6, 1),
       shipment: sequence('SHIPMENT', 'SHP-', 6, 1),
       refund: sequence('REFUND', 'RFD-', 6, 1),
+      return: sequence('RETURN', 'RMA-', 6, 1),
     },
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -80,14 +80,14 @@ export interface ActionDefinition<P extends TObject = TObject, Plan = unknown> {
   /** Parts of the order the rule reads besides its row, lines and invoices. */
   needs: readonly SnapshotPart[];
   /**
-   * Stock the rule reads: which SKUs (and sources), locked by the claim as `lock` says, and how a decision moves
-   * them (what the next actions of the same batch must see).
+   * Stock the rule reads: which SKUs (and sources), locked by the claim as `lock` says when the rule takes from
+   * them, and how a decision moves them (what the next actions of the same batch must see).
    */
   stock?: {
-    lock: 'payloadItems' | 'orderLines';
+    lock?: 'payloadItems' | 'orderLines';
     skus(payload: Static<P>, order: OrderSnapshot | null): string[];
     sources?(payload: Static<P>): string[];
-    moves(plan: Plan): StockMoves;
+    moves?(plan: Plan): StockMoves;
   };
   /** The gapless sequence a decided action takes one number of. */
   sequence?: SequenceName;

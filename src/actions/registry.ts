@@ -3,6 +3,7 @@ import type { ActionDefinition } from './definition.js';
 import { createInvoice, payInvoice, remindInvoice } from './invoices.js';
 import { cancelOrder, commentOrder, holdOrder, placeOrder, unholdOrder } from './orders.js';
 import { createRefund } from './refunds.js';
+import { approveReturn, cancelReturn, receiveReturn, refundReturn, rejectReturn, requestReturn } from './returns.js';
 import { createShipment, deliverShipment } from './shipments.js';
 
 /** Every action type the pipeline applies: the one list the routes, the OpenAPI document and the workers read. */
@@ -18,6 +19,12 @@ export const actionDefinitions: readonly ActionDefinition[] = [
   createShipment,
   deliverShipment,
   createRefund,
+  requestReturn,
+  approveReturn,
+  rejectReturn,
+  cancelReturn,
+  receiveReturn,
+  refundReturn,
 ];
 
 const byType = new Map(actionDefinitions.map((definition) => [definition.type, definition]));

@@ -3,7 +3,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { UnfinishedAction } from '../api/routes/actions.js';
 import type { SourceView, StockView } from '../api/routes/inventory.js';
 import type { ActionView } from '../api/views/actions.js';
-import type { InvoiceView, RefundView, ShipmentView } from '../api/views/documents.js';
+import type { InvoiceView, RefundView, ReturnView, ShipmentView } from '../api/views/documents.js';
 import type { EventView, OrderSummary, OrderView } from '../api/views/orders.js';
 import { schemaGuard } from '../validation.js';
 
@@ -17,6 +17,7 @@ export type Action = ActionView;
 export type Invoice = Static<typeof InvoiceView>;
 export type Shipment = Static<typeof ShipmentView>;
 export type Refund = Static<typeof RefundView>;
+export type Return = Static<typeof ReturnView>;
 export type HistoryEvent = Static<typeof EventView>;
 export type OrderListItem = Static<typeof OrderSummary>;
 export type Stock = Static<typeof StockView>;

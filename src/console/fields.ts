@@ -74,9 +74,9 @@ export const checkbox = (name: string, label: string, values: Values) =>
     values[name] === 'on' ? html` checked` : ''
   }><label for="${id(name)}">${label}</label></div>`;
 
-type LineFigure = 'qtyToInvoice' | 'qtyToShip' | 'qtyToRefund' | 'qtyToCancel';
+type LineFigure = 'qtyToInvoice' | 'qtyToShip' | 'qtyToRefund' | 'qtyToCancel' | 'qtyToReturn';
 
-const qtyField = (itemId: string) => `qty.${itemId}`;
+export const qtyField = (itemId: string) => `qty.${itemId}`;
 export const restockField = (itemId: string) => `restock.${itemId}`;
 
 /** The per-line fields as the browser posts them, by name pattern: a quantity and a back-to-stock box per line. */

@@ -1,5 +1,6 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import type { Invoice, Order, Refund, Shipment, Source } from './api.js';
+import { RETURN_REASONS } from '../domain/returns.js';
+import type { Invoice, Order, Refund, Return, Shipment, Source } from './api.js';
 import {
   amountField,
   checkbox,
@@ -7,6 +8,7 @@ import {
   lineItems,
   linePatternProperties,
   lineTable,
+  qtyField,
   restockField,
   selectField,
   textArea,
@@ -29,14 +31,15 @@ export interface OrderFigures {
   invoices: Invoice[];
   shipments: Shipment[];
   refunds: Refund[];
+  returns: Return[];
 }
 
 export interface FormContext {
   figures: OrderFigures;
-  /** The invoice paid or the shipment delivered, for forms about one document. */
+  /** The invoice paid, the shipment delivered or the return moved, for forms about one document. */
   target: string | null;
   timeZone: string;
-  /** Inventory sources, read for the shipment form only. */
+  /** Inventory sources, read for the shipment and return receipt forms only. */
   sources: Source[];
 }
 
@@ -281,6 +284,172 @@ const refundForm: FormDefinition = {
   },
 };
 
+const REASON_LABELS: Record<(typeof RETURN_REASONS)[number], string> = {
+  did_not_fit: 'Did not fit',
+  damaged: 'Arrived damaged',
+  wrong_item: 'Wrong item',
+  not_as_described: 'Not as described',
+  changed_mind: 'Changed their mind',
+  other: 'Other',
+};
+
+const returnRequestForm: FormDefinition = {
+  name: 'return',
+  submitLabel: 'Record return request',
+  fields: { reason: Type.Union(RETURN_REASONS.map((reason) => Type.Literal(reason))), note: Optional(1000) },
+  perLine: true,
+  openers: ({ order }) => once(!onHold(order) && order.items.some((line) => line.qtyToReturn > 0), 'Return…'),
+  title: ({ figures }) => `Record a return of order ${figures.order.number}, as the customer asked`,
+  defaults: ({ figures }) => ({ reason: 'did_not_fit', note: '', ...lineDefaults(figures.order.items, () => 0) }),
+  render: ({ figures }, values, errors) => html`
+    ${lineTable(
+      figures.order.items.filter((line) => line.stockable),
+      'qtyToReturn',
+      { heading: 'Returnable', verb: 'send back', values, errors },
+    )}
+    <div class="row">
+      ${selectField({ name: 'reason', label: 'Reason', options: RETURN_REASONS.map((value) => ({ value, label: REASON_LABELS[value] })) }, values, errors)}
+      ${textField({ name: 'note', label: 'Note', maxLength: 1000, hint: "The customer's words, if any." }, values, errors)}
+    </div>`,
+  request: (context, values) => ({
+    path: orderPath(context, 'returns'),
+    body: {
+      items: lineItems(context.figures.order.items.filter((line) => line.stockable), values).map((item) => ({ ...item, reason: values.reason })),
+      ...present(values, 'note'),
+    },
+  }),
+};
+
+const targetReturn = ({ figures, target }: FormContext) => figures.returns.find((ret) => ret.id === target);
+const returnPath = (context: FormContext, move: string) => `/v1/returns/${context.target}/${move}`;
+
+/** A form that moves one return, offered for the returns whose `moves` (from the API) include it. */
+function returnMoveForm(
+  move: 'approve' | 'reject' | 'cancel' | 'receive' | 'refund',
+  definition: Omit<FormDefinition, 'name' | 'documents' | 'openers' | 'title'> & { opener: string; title: string },
+): FormDefinition {
+  const { opener, title, ...rest } = definition;
+  return {
+    ...rest,
+    name: `return-${move}`,
+    documents: ({ returns }) => returns,
+    openers: ({ returns }) => returns.filter((ret) => ret.moves.includes(move)).map((ret) => ({ label: `${opener} ${ret.number}…`, target: ret.id })),
+    title: (context) => `${title} ${targetReturn(context)?.number ?? 'a return'}`,
+  };
+}
+
+/** What was asked to come back, per line of the return. */
+function askedUnits(context: FormContext): SafeHtml {
+  const ret = targetReturn(context);
+  return html`<p>Asked to send back: ${(ret?.items ?? []).map((item) => `${item.qty} × ${item.sku} (${REASON_LABELS[item.reason]})`).join(', ')}</p>`;
+}
+
+const returnForms: FormDefinition[] = [
+  returnMoveForm('approve', {
+    opener: 'Approve',
+    title: 'Approve return',
+    submitLabel: 'Approve return',
+    fields: { note: Optional(1000) },
+    defaults: () => ({ note: '' }),
+    render: (context, values, errors) => html`${askedUnits(context)}
+      ${textField({ name: 'note', label: 'Instructions for the customer', maxLength: 1000, hint: 'Added to the approval e-mail.' }, values, errors)}`,
+    request: (context, values) => ({ path: returnPath(context, 'approve'), body: present(values, 'note') }),
+  }),
+  returnMoveForm('reject', {
+    opener: 'Reject',
+    title: 'Reject return',
+    submitLabel: 'Reject return',
+    fields: { reason: Required(1000) },
+    defaults: () => ({ reason: '' }),
+    render: (context, values, errors) => html`${askedUnits(context)}
+      ${textField({ name: 'reason', label: 'Reason', required: true, maxLength: 1000, hint: 'Told to the customer.' }, values, errors)}`,
+    request: (context, values) => ({ path: returnPath(context, 'reject'), body: { reason: values.reason?.trim() } }),
+  }),
+  returnMoveForm('receive', {
+    opener: 'Receive',
+    title: 'Receive return',
+    submitLabel: 'Record receipt',
+    fields: { source: Required(50) },
+    perLine: true,
+    needsSources: true,
+    defaults: (context) => ({
+      source: context.sources.find((source) => source.active)?.code ?? '',
+      ...Object.fromEntries((targetReturn(context)?.items ?? []).flatMap((item) => [[qtyField(item.itemId), String(item.qty)], [restockField(item.itemId), 'on']])),
+    }),
+    render: (context, values, errors) => html`
+      <table class="lines-form">
+        <thead><tr><th scope="col">SKU</th><th scope="col" class="num">Asked</th><th scope="col" class="num">Arrived</th><th scope="col">Resellable</th></tr></thead>
+        <tbody>${(targetReturn(context)?.items ?? []).map((item) => {
+          const name = qtyField(item.itemId);
+          return html`<tr><td>${item.sku}</td><td class="num">${item.qty}</td>
+            <td class="num"><input type="number" class="qty" name="${name}" value="${values[name] ?? '0'}" min="0" max="${item.qty}" inputmode="numeric" aria-label="Units of ${item.sku} that arrived"${
+              errors[name] ? html` aria-invalid="true"` : ''
+            }>${errors[name] ? html`<p class="field-error">${errors[name]}</p>` : ''}</td>
+            <td><input type="checkbox" name="${restockField(item.itemId)}" value="on" aria-label="${item.sku} can be sold again"${
+              values[restockField(item.itemId)] === 'on' ? html` checked` : ''
+            }></td></tr>`;
+        })}</tbody>
+      </table>
+      ${selectField(
+        {
+          name: 'source',
+          label: 'Received at source',
+          hint: 'Resellable units go back on hand there; the others do not.',
+          options: context.sources.map((source) => ({ value: source.code, label: `${source.name} (${source.code})${source.active ? '' : ', inactive'}` })),
+        },
+        values,
+        errors,
+      )}`,
+    request: (context, values) => ({
+      path: returnPath(context, 'receive'),
+      body: {
+        source: values.source,
+        items: (targetReturn(context)?.items ?? []).map((item) => ({
+          itemId: item.itemId,
+          qty: Number(values[qtyField(item.itemId)] || '0'),
+          condition: values[restockField(item.itemId)] === 'on' ? 'resellable' : 'damaged',
+        })),
+      },
+    }),
+  }),
+  returnMoveForm('refund', {
+    opener: 'Refund',
+    title: 'Refund return',
+    submitLabel: 'Create credit memo',
+    fields: { shipping: Amount, adjustmentRefund: Amount, adjustmentFee: Amount, reason: Optional(1000) },
+    defaults: ({ figures }) => ({
+      ...Object.fromEntries(REFUND_AMOUNTS.map((name) => [name, amountInput(0, figures.order.currency)])),
+      reason: '',
+    }),
+    render: (context, values, errors) => {
+      const { order } = context.figures;
+      const received = (targetReturn(context)?.items ?? []).filter((item) => item.qtyReceived > 0);
+      return html`<p>Refunds what arrived: ${received.map((item) => `${item.qtyReceived} × ${item.sku}`).join(', ') || 'nothing'}.</p>
+        <div class="row">
+          ${amountField({ name: 'shipping', label: 'Shipping to refund' }, order.currency, values, errors)}
+          ${amountField({ name: 'adjustmentRefund', label: 'Extra refund' }, order.currency, values, errors)}
+          ${amountField({ name: 'adjustmentFee', label: 'Fee kept back' }, order.currency, values, errors)}
+        </div>
+        ${textField({ name: 'reason', label: 'Reason', maxLength: 1000 }, values, errors)}`;
+    },
+    request: (context, values) => {
+      const { parsed, errors } = amounts(values, REFUND_AMOUNTS, context.figures.order.currency, true);
+      if (hasErrors(errors)) return { errors };
+      return { path: returnPath(context, 'refund'), body: { ...parsed, ...present(values, 'reason') } };
+    },
+  }),
+  returnMoveForm('cancel', {
+    opener: 'Cancel',
+    title: 'Cancel return',
+    submitLabel: 'Cancel return',
+    fields: { reason: Optional(1000) },
+    defaults: () => ({ reason: '' }),
+    render: (context, values, errors) => html`${askedUnits(context)}
+      ${textField({ name: 'reason', label: 'Reason', maxLength: 1000, hint: 'Recorded in the history.' }, values, errors)}`,
+    request: (context, values) => ({ path: returnPath(context, 'cancel'), body: present(values, 'reason') }),
+  }),
+];
+
 /** Cancel, hold and unhold: a reason, and the API's own rule of what they change. */
 function reasonForm(
   name: 'cancel' | 'hold' | 'unhold',
@@ -331,6 +500,8 @@ export const FORMS: readonly FormDefinition[] = [
   shipmentForm,
   deliveryForm,
   refundForm,
+  returnRequestForm,
+  ...returnForms,
   reasonForm('cancel', 'Cancel…', 'Cancel order', (order) => !onHold(order) && order.items.some((line) => line.qtyToCancel > 0), (n) => `Cancel what is left of order ${n}`),
   reasonForm('hold', 'Hold…', 'Hold order', (order) => !FINAL.has(order.status), (n) => `Hold order ${n}`),
   reasonForm('unhold', 'Unhold…', 'Unhold order', onHold, (n) => `Release order ${n} from hold`),

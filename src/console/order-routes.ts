@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Problem } from '../api/problem.js';
 import { schemaGuard } from '../validation.js';
-import type { Action, ApiClient, HistoryEvent, Invoice, Order, Page, Refund, Shipment, Source, Unfinished } from './api.js';
+import type { Action, ApiClient, HistoryEvent, Invoice, Order, Page, Refund, Return, Shipment, Source, Unfinished } from './api.js';
 import { fieldErrors, type Values } from './fields.js';
 import { formNamed, postedSchema, targetsOrder, FORMS, type FormContext, type FormDefinition, type OrderFigures } from './forms.js';
 import { HTML, Id, queryString as query } from './http.js';
@@ -25,12 +25,13 @@ const postedGuards = new Map(FORMS.map((form) => [form, schemaGuard(postedSchema
 /** The order and its documents in full, as the API reports them. */
 async function readFigures(api: ApiClient, orderId: string): Promise<OrderFigures> {
   const order = await api.need<Order>(`/v1/orders/${orderId}`);
-  const [invoices, shipments, refunds] = await Promise.all([
+  const [invoices, shipments, refunds, returns] = await Promise.all([
     Promise.all(order.invoices.map((d) => api.need<Invoice>(`/v1/invoices/${d.id}`))),
     Promise.all(order.shipments.map((d) => api.need<Shipment>(`/v1/shipments/${d.id}`))),
     Promise.all(order.refunds.map((d) => api.need<Refund>(`/v1/refunds/${d.id}`))),
+    Promise.all(order.returns.map((d) => api.need<Return>(`/v1/returns/${d.id}`))),
   ]);
-  return { order, invoices, shipments, refunds };
+  return { order, invoices, shipments, refunds, returns };
 }
 
 async function formContext(operator: Operator, form: FormDefinition, figures: OrderFigures, target: string | null): Promise<FormContext> {

@@ -101,7 +101,7 @@ export const signedInRoutes: FastifyPluginAsyncTypebox<{ keys: readonly ApiKey[]
   });
 
   // The API's PDFs need the key, which the browser does not have: the console fetches them for it.
-  for (const kind of ['invoices', 'refunds'] as const) {
+  for (const kind of ['invoices', 'refunds', 'returns'] as const) {
     app.get(`/${kind}/:id/pdf`, { schema: { hide: true, params: Type.Object({ id: Id }) } }, async (request, reply) => {
       const operator = operatorOf(request);
       const res = await operator.api.fetch(`/v1/${kind}/${request.params.id}/pdf`);

@@ -10,6 +10,7 @@ import { Migration20261201000000_effect_ledger } from './migrations/Migration202
 import { Migration20261201010000_order_owner } from './migrations/Migration20261201010000_order_owner.js';
 import { Migration20261201020000_immediate_keys } from './migrations/Migration20261201020000_immediate_keys.js';
 import { Migration20261202000000_order_lookup } from './migrations/Migration20261202000000_order_lookup.js';
+import { Migration20261202010000_returns } from './migrations/Migration20261202010000_returns.js';
 
 /** Migrations are listed statically: file discovery of .ts does not work under every runner. */
 export const migrationsList = [
@@ -21,6 +22,7 @@ export const migrationsList = [
   { name: 'Migration20261201010000_order_owner', class: Migration20261201010000_order_owner },
   { name: 'Migration20261201020000_immediate_keys', class: Migration20261201020000_immediate_keys },
   { name: 'Migration20261202000000_order_lookup', class: Migration20261202000000_order_lookup },
+  { name: 'Migration20261202010000_returns', class: Migration20261202010000_returns },
 ];
 
 export function ormOptions(databaseUrl: string, poolMax: number): Options {

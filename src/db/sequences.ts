@@ -3,7 +3,7 @@ import { formatDocumentNumber } from '../domain/numbers.js';
 import type { SequenceFormat } from '../../config/config.js';
 
 /** The gapless sequences of SPEC §2. */
-export type SequenceName = 'order' | 'invoice' | 'shipment' | 'refund';
+export type SequenceName = 'order' | 'invoice' | 'shipment' | 'refund' | 'return';
 
 /**
  * Makes sure every sequence has its counter row, holding the last number used (`start - 1` before the first).

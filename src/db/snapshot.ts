@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { InvoiceState, OrderStatus } from '../domain/order.js';
+import type { ReturnFacts } from '../domain/returns.js';
 
 /**
  * What the action pipeline reads: a claimed action and its order as one JSON document, for a whole batch in one
@@ -75,10 +76,12 @@ export interface OrderSnapshot {
   shipments: SnapshotShipment[];
   /** Loaded for action types that name `refunds` among their needs; empty otherwise. */
   refunds: SnapshotRefund[];
+  /** Loaded for action types that name `returns` among their needs; empty otherwise. */
+  returns: ReturnFacts[];
 }
 
 /** Parts of an order beyond its row, lines and invoices, loaded only for the action types that need them. */
-export type SnapshotPart = 'shipments' | 'refunds';
+export type SnapshotPart = 'shipments' | 'refunds' | 'returns';
 
 export interface ClaimedAction {
   id: string;
@@ -117,6 +120,12 @@ const PARTS: Record<SnapshotPart, string> = {
       'items', (select coalesce(jsonb_agg(jsonb_build_object('lineId', ri.line_id, 'qty', ri.qty, 'fromShipped', ri.from_shipped)), '[]')
                 from refund_items ri where ri.refund_id = r.id))
       order by r.created_at, r.id), '[]') from refunds r where r.order_id = o.id)`,
+  returns: `(select coalesce(jsonb_agg(jsonb_build_object(
+      'id', rt.id, 'number', rt.number, 'state', rt.state,
+      'items', (select coalesce(jsonb_agg(jsonb_build_object('lineId', ri.line_id, 'qty', ri.qty, 'reason', ri.reason, 'note', ri.note,
+                                                          'qtyResellable', ri.qty_resellable, 'qtyDamaged', ri.qty_damaged)), '[]')
+                from return_items ri where ri.return_id = rt.id))
+      order by rt.created_at, rt.id), '[]') from returns rt where rt.order_id = o.id)`,
 };
 
 /**
@@ -177,7 +186,8 @@ function claimStatement(parts: readonly SnapshotPart[]): string {
               'createdAt', i.created_at)
               order by i.created_at, i.id), '[]') from invoices i where i.order_id = o.id),
           'shipments', ${optional('shipments')},
-          'refunds', ${optional('refunds')})
+          'refunds', ${optional('refunds')},
+          'returns', ${optional('returns')})
         from orders o where o.id = c.order_id)
       end as snapshot
     from asked

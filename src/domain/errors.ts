@@ -25,7 +25,11 @@ export type RejectionCode =
   | 'REFUND_LIMIT_EXCEEDED'
   | 'CANCEL_NOT_ALLOWED'
   | 'HOLD_NOT_ALLOWED'
-  | 'UNHOLD_NOT_ALLOWED';
+  | 'UNHOLD_NOT_ALLOWED'
+  | 'RETURN_NOT_ALLOWED'
+  | 'RETURN_WINDOW_EXPIRED'
+  | 'RETURN_EMPTY'
+  | 'RETURN_STATE_INVALID';
 
 /** A business refusal raised by a pure rule: the action ends `rejected` with this code, message and details. */
 export class DomainError extends Error {

@@ -7,6 +7,8 @@ export const EMAIL_KINDS = [
   'order_canceled',
   'comment',
   'invoice_overdue',
+  'return_approved',
+  'return_rejected',
 ] as const;
 export type EmailKind = (typeof EMAIL_KINDS)[number];
 
@@ -21,6 +23,12 @@ export const WEBHOOK_EVENT_TYPES = [
   'shipment.dispatched',
   'shipment.delivered',
   'refund.issued',
+  'return.requested',
+  'return.approved',
+  'return.rejected',
+  'return.canceled',
+  'return.received',
+  'return.refunded',
   'action.rejected',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number];
@@ -62,6 +70,23 @@ export function followUpsOf(historyType: string, data: Record<string, unknown>):
     case 'refund.create':
       return {
         webhooks: ['refund.issued'],
+        email: 'refund_issued',
+        refundPayment: typeof data.refundId === 'string' ? data.refundId : null,
+      };
+    case 'return.request':
+      return { ...NONE, webhooks: ['return.requested'] };
+    case 'return.approve':
+      return { ...NONE, webhooks: ['return.approved'], email: 'return_approved' };
+    case 'return.reject':
+      return { ...NONE, webhooks: ['return.rejected'], email: 'return_rejected' };
+    case 'return.cancel':
+      return { ...NONE, webhooks: ['return.canceled'] };
+    case 'return.receive':
+      return { ...NONE, webhooks: ['return.received'] };
+    case 'return.refund':
+      // A return's credit memo is a refund like any other: the same e-mail, event and payment.
+      return {
+        webhooks: ['return.refunded', 'refund.issued'],
         email: 'refund_issued',
         refundPayment: typeof data.refundId === 'string' ? data.refundId : null,
       };

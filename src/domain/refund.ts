@@ -41,6 +41,11 @@ export interface RefundRequest {
   adjustmentRefund: number;
   adjustmentFee: number;
   overrideWindow: boolean;
+  /**
+   * The credit memo of a return (SPEC §3.9): its units are shipped ones that came back, whatever the line still has
+   * to ship, and the refund window does not limit it (the return's request was checked against it).
+   */
+  ofReturn?: boolean;
 }
 
 export interface RefundPlanItem<L> extends DocumentItem<L> {
@@ -134,9 +139,12 @@ export function refundWindowEndsAt(
   return Number.isFinite(latest) ? new Date(latest + windowDays * DAY_MS) : null;
 }
 
-/** Splits refunded units: first those never shipped, then shipped ones source by source. */
-function allocate<L extends RefundLine>(line: L, qty: number): { fromUnshipped: number; fromShipped: ShippedUnits[] } {
-  const fromUnshipped = line.stockable ? Math.min(qty, qtyToShip(line)) : qty;
+/**
+ * Splits refunded units: first those never shipped, then shipped ones source by source (a return's units are all
+ * shipped ones).
+ */
+function allocate<L extends RefundLine>(line: L, qty: number, ofReturn = false): { fromUnshipped: number; fromShipped: ShippedUnits[] } {
+  const fromUnshipped = ofReturn ? 0 : line.stockable ? Math.min(qty, qtyToShip(line)) : qty;
   let rest = qty - fromUnshipped;
   const fromShipped: ShippedUnits[] = [];
   for (const shipped of line.shipped) {
@@ -165,7 +173,7 @@ export function planRefund<L extends RefundLine>(
   }
 
   const known = request.items.filter((item) => order.lines.some((line) => line.id === item.itemId));
-  const windowEnd = windowEndFor(order, known, window.days);
+  const windowEnd = request.ofReturn ? null : windowEndFor(order, known, window.days);
   const windowExpired = windowEnd !== null && window.now.getTime() > windowEnd.getTime();
   if (windowExpired && !request.overrideWindow) {
     throw new DomainError(
@@ -191,7 +199,7 @@ export function planRefund<L extends RefundLine>(
     .filter(([, qty]) => qty > 0)
     .map(([line, qty]) => ({
       ...documentItem(line, qty, line.qtyRefunded),
-      ...allocate(line, qty),
+      ...allocate(line, qty, request.ofReturn),
       returnToStock: returnToStock.get(line.id) ?? false,
     }));
   const invoicedShipping = order.shippingInvoiced;

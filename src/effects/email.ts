@@ -9,7 +9,7 @@ import { Order } from '../db/entities/orders.js';
 import { writeWhileUnavailable } from '../db/errors.js';
 import { appendHistory } from '../db/history.js';
 import { uuidv7 } from '../db/ids.js';
-import { ensurePdf } from './pdf.js';
+import { ensurePdf, type PdfKind } from './pdf.js';
 import { ClaimBusyError, CLAIM_SECONDS, whileClaimed } from './claims.js';
 
 export interface EmailRequest {
@@ -37,6 +37,8 @@ export function composeEmail(
   order: Pick<Order, 'number' | 'customerFirstName' | 'currency' | 'grandTotal'>,
   data: Record<string, unknown>,
   sellerName: string,
+  /** Where returned goods go (the seller's address). */
+  returnAddress: readonly string[] = [],
 ): Message {
   const money = (amount: number) => formatMoney(amount, order.currency);
   const [subject, body]: [string, string[]] = (() => {
@@ -65,6 +67,24 @@ export function composeEmail(
         return [
           `Payment reminder: invoice ${str(data.invoiceNumber)}`,
           [`Invoice ${str(data.invoiceNumber)} for order ${order.number} was due on ${str(data.dueAt).slice(0, 10)}.`, `Amount due: ${money(num(data.due))}.`],
+        ];
+      case 'return_approved':
+        return [
+          `Your return ${str(data.number)} is approved`,
+          [
+            `We approved your return ${str(data.number)} for order ${order.number}.`,
+            returnAddress.length > 0
+              ? 'Please send the items listed on the attached return slip to:'
+              : 'Please send the items listed on the attached return slip to the address printed on it.',
+            ...returnAddress,
+            `Write ${str(data.number)} on the parcel, or put the slip inside it.`,
+            ...(data.note ? [str(data.note)] : []),
+          ],
+        ];
+      case 'return_rejected':
+        return [
+          `Your return ${str(data.number)} was not accepted`,
+          [`We could not accept your return ${str(data.number)} for order ${order.number}.`, `Reason: ${str(data.reason)}`],
         ];
     }
   })();
@@ -114,6 +134,13 @@ export interface EmailDeps {
   mailer: Mailer;
 }
 
+/** The PDF an e-mail carries: the invoice with its invoice e-mail, the return slip with the approval. */
+function attachmentOf(request: EmailRequest): { kind: PdfKind; id: string } | null {
+  if (request.kind === 'invoice_created' && typeof request.data.invoiceId === 'string') return { kind: 'invoice', id: request.data.invoiceId };
+  if (request.kind === 'return_approved' && typeof request.data.returnId === 'string') return { kind: 'return', id: request.data.returnId };
+  return null;
+}
+
 interface ClaimRow {
   id: string;
   status: Email['status'];
@@ -133,7 +160,7 @@ export async function sendEmail(deps: EmailDeps, request: EmailRequest): Promise
   if (!deps.config.mail.enabled.includes(request.kind)) return 'disabled';
   const em = deps.orm.em.fork();
   const order = await em.findOneOrFail(Order, request.orderId);
-  const message = composeEmail(request.kind, order, request.data, deps.config.seller.name);
+  const message = composeEmail(request.kind, order, request.data, deps.config.seller.name, [deps.config.seller.name, ...deps.config.seller.address]);
   await em.execute(
     `insert into emails (id, event_id, order_id, kind, recipient, subject, status, created_at)
      values (?, ?, ?, ?, ?, ?, 'pending', now()) on conflict (event_id, kind) do nothing`,
@@ -160,10 +187,10 @@ export async function sendEmail(deps: EmailDeps, request: EmailRequest): Promise
   let providerId: string | null;
   try {
     providerId = await whileClaimed(renew, async () => {
-      const attachments =
-        request.kind === 'invoice_created' && typeof request.data.invoiceId === 'string'
-          ? [await ensurePdf(deps, 'invoice', request.data.invoiceId)].map((pdf) => ({ filename: pdf.fileName, content: pdf.content }))
-          : [];
+      const attached = attachmentOf(request);
+      const attachments = attached
+        ? [await ensurePdf(deps, attached.kind, attached.id)].map((pdf) => ({ filename: pdf.fileName, content: pdf.content }))
+        : [];
       return deps.mailer.send({ ...message, to: email.recipient, messageId: `<${email.id}@orderflow>`, attachments });
     }, deps.log);
   } catch (error) {

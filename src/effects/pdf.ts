@@ -1,12 +1,12 @@
-import PDFDocument from 'pdfkit';
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../../config/config.js';
 import { formatMoney } from '../domain/money.js';
 import { Invoice, InvoiceItem } from '../db/entities/invoices.js';
 import { Order, OrderAddress } from '../db/entities/orders.js';
 import { Refund, RefundItem } from '../db/entities/refunds.js';
+import { Return, ReturnItem } from '../db/entities/returns.js';
 
-export type PdfKind = 'invoice' | 'refund';
+export type PdfKind = 'invoice' | 'refund' | 'return';
 
 /** Everything a PDF shows, gathered before rendering so that rendering is a function of data alone. */
 export interface PdfData {
@@ -19,9 +19,17 @@ export interface PdfData {
   customer: { name: string; email: string };
   billing: string[];
   shipping: string[] | null;
-  lines: { sku: string; name: string; qty: number; unitPrice: number; taxAmount: number; discountAmount: number; rowTotal: number }[];
+  /** A document's lines with their amounts; a return slip's lines carry units and why (`detail`) only. */
+  lines: { sku: string; name: string; qty: number; amounts: PricedAmounts | null; detail?: string }[];
   totals: [label: string, amount: number][];
   notes: string[];
+}
+
+interface PricedAmounts {
+  unitPrice: number;
+  taxAmount: number;
+  discountAmount: number;
+  rowTotal: number;
 }
 
 const addressLines = (address: OrderAddress | undefined): string[] | null =>
@@ -39,8 +47,12 @@ const addressLines = (address: OrderAddress | undefined): string[] | null =>
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
-/** Renders an invoice or credit memo as an A4 PDF. The creation date is the document's, so output is repeatable. */
-export function renderPdf(data: PdfData): Promise<Buffer> {
+/**
+ * Renders an invoice, a credit memo or a return slip as an A4 PDF. The creation date is the document's, so output is
+ * repeatable. pdfkit is loaded on the first document, not with the process: most processes never render one.
+ */
+export async function renderPdf(data: PdfData): Promise<Buffer> {
+  const { default: PDFDocument } = await import('pdfkit');
   const doc = new PDFDocument({
     size: 'A4',
     margin: 50,
@@ -73,14 +85,21 @@ export function renderPdf(data: PdfData): Promise<Buffer> {
   if (data.shipping) doc.text(['Ship to', ...data.shipping].join('\n'), 300, top, { width: 240 });
   doc.moveDown(2);
 
-  const columns = [
-    { label: 'SKU / item', x: 50, width: 170, align: 'left' as const },
-    { label: 'Qty', x: 220, width: 40, align: 'right' as const },
-    { label: 'Unit price', x: 260, width: 75, align: 'right' as const },
-    { label: 'Tax', x: 335, width: 65, align: 'right' as const },
-    { label: 'Discount', x: 400, width: 65, align: 'right' as const },
-    { label: 'Row total', x: 465, width: 80, align: 'right' as const },
-  ];
+  const priced = data.lines.every((line) => line.amounts !== null);
+  const columns = priced
+    ? [
+        { label: 'SKU / item', x: 50, width: 170, align: 'left' as const },
+        { label: 'Qty', x: 220, width: 40, align: 'right' as const },
+        { label: 'Unit price', x: 260, width: 75, align: 'right' as const },
+        { label: 'Tax', x: 335, width: 65, align: 'right' as const },
+        { label: 'Discount', x: 400, width: 65, align: 'right' as const },
+        { label: 'Row total', x: 465, width: 80, align: 'right' as const },
+      ]
+    : [
+        { label: 'SKU / item', x: 50, width: 250, align: 'left' as const },
+        { label: 'Qty', x: 300, width: 40, align: 'right' as const },
+        { label: 'Why', x: 360, width: 185, align: 'left' as const },
+      ];
   const row = (cells: string[], bold = false) => {
     const y = doc.y;
     doc.font(bold ? 'Helvetica-Bold' : 'Helvetica');
@@ -94,14 +113,12 @@ export function renderPdf(data: PdfData): Promise<Buffer> {
   };
   row(columns.map((c) => c.label), true);
   for (const line of data.lines) {
-    row([
-      `${line.sku}\n${line.name}`,
-      String(line.qty),
-      money(line.unitPrice),
-      money(line.taxAmount),
-      money(line.discountAmount),
-      money(line.rowTotal),
-    ]);
+    const { amounts } = line;
+    row(
+      amounts
+        ? [`${line.sku}\n${line.name}`, String(line.qty), money(amounts.unitPrice), money(amounts.taxAmount), money(amounts.discountAmount), money(amounts.rowTotal)]
+        : [`${line.sku}\n${line.name}`, String(line.qty), line.detail ?? ''],
+    );
   }
   doc.moveDown();
   for (const [label, amount] of data.totals) {
@@ -123,10 +140,24 @@ async function documentBase(
   document: { number: string; createdAt: Date; orderId: string },
   items: readonly (InvoiceItem | RefundItem)[],
 ): Promise<Omit<PdfData, 'title' | 'totals' | 'notes'>> {
-  const order = await em.findOneOrFail(Order, document.orderId, { populate: ['lines', 'addresses'] });
+  const { order, base } = await orderBase(em, config, document);
   const lines = new Map(order.lines.getItems().map((line) => [line.id, line]));
-  const addresses = order.addresses.getItems();
   return {
+    ...base,
+    lines: items.map((item) => ({
+      sku: lines.get(item.lineId)?.sku ?? '',
+      name: lines.get(item.lineId)?.name ?? '',
+      qty: item.qty,
+      amounts: { unitPrice: item.unitPrice, taxAmount: item.taxAmount, discountAmount: item.discountAmount, rowTotal: item.rowTotal },
+    })),
+  };
+}
+
+/** The seller, order, customer and addresses every document shows. */
+async function orderBase(em: EntityManager, config: Config, document: { number: string; createdAt: Date; orderId: string }) {
+  const order = await em.findOneOrFail(Order, document.orderId, { populate: ['lines', 'addresses'] });
+  const addresses = order.addresses.getItems();
+  const base = {
     number: document.number,
     date: document.createdAt,
     orderNumber: order.number,
@@ -135,16 +166,8 @@ async function documentBase(
     customer: { name: `${order.customerFirstName} ${order.customerLastName}`, email: order.customerEmail },
     billing: addressLines(addresses.find((a) => a.kind === 'billing')) ?? [],
     shipping: addressLines(addresses.find((a) => a.kind === 'shipping')),
-    lines: items.map((item) => ({
-      sku: lines.get(item.lineId)?.sku ?? '',
-      name: lines.get(item.lineId)?.name ?? '',
-      qty: item.qty,
-      unitPrice: item.unitPrice,
-      taxAmount: item.taxAmount,
-      discountAmount: item.discountAmount,
-      rowTotal: item.rowTotal,
-    })),
   };
+  return { order, base };
 }
 
 export async function invoicePdfData(em: EntityManager, config: Config, invoiceId: string): Promise<PdfData> {
@@ -185,6 +208,42 @@ export async function refundPdfData(em: EntityManager, config: Config, refundId:
   };
 }
 
+const REASONS: Record<ReturnItem['reason'], string> = {
+  did_not_fit: 'did not fit',
+  damaged: 'damaged',
+  wrong_item: 'wrong item',
+  not_as_described: 'not as described',
+  changed_mind: 'changed mind',
+  other: 'other',
+};
+
+/** The return slip: what to put in the parcel, and the number to write on it. */
+export async function returnPdfData(em: EntityManager, config: Config, returnId: string): Promise<PdfData> {
+  const ret = await em.findOneOrFail(Return, returnId);
+  const { order, base } = await orderBase(em, config, ret);
+  const lines = new Map(order.lines.getItems().map((line) => [line.id, line]));
+  const items = await em.find(ReturnItem, { returnId }, { orderBy: { lineId: 'asc' } });
+  return {
+    ...base,
+    title: 'Return slip',
+    lines: items.map((item) => ({
+      sku: lines.get(item.lineId)?.sku ?? '',
+      name: lines.get(item.lineId)?.name ?? '',
+      qty: item.qty,
+      amounts: null,
+      detail: [REASONS[item.reason], item.note].filter(Boolean).join(': '),
+    })),
+    totals: [],
+    notes: [`Send the items below to ${config.seller.name} at the address above, with ${ret.number} written on the parcel.`],
+  };
+}
+
+const PDF_DATA: Record<PdfKind, (em: EntityManager, config: Config, id: string) => Promise<PdfData>> = {
+  invoice: invoicePdfData,
+  refund: refundPdfData,
+  return: returnPdfData,
+};
+
 export interface StoredPdf {
   fileName: string;
   content: Buffer;
@@ -207,7 +266,7 @@ export async function ensurePdf(deps: { orm: MikroORM; config: Config }, kind: P
   const em = deps.orm.em.fork();
   const stored = await readPdf(em, documentId);
   if (stored) return stored;
-  const data = kind === 'invoice' ? await invoicePdfData(em, deps.config, documentId) : await refundPdfData(em, deps.config, documentId);
+  const data = await PDF_DATA[kind](em, deps.config, documentId);
   const content = await renderPdf(data);
   const fileName = `${data.number}.pdf`;
   await em.execute(

@@ -2,7 +2,7 @@
  * The queues of SPEC §1. Action types name their queue in their definition; follow-up work runs on the effect
  * queues (refund payments on `refunds`); `maintenance` runs the relay and the overdue-invoice scan.
  */
-export const ACTION_QUEUES = ['orders', 'invoices', 'shipments', 'refunds'] as const;
+export const ACTION_QUEUES = ['orders', 'invoices', 'shipments', 'refunds', 'returns'] as const;
 export type ActionQueueName = (typeof ACTION_QUEUES)[number];
 /** Work after commit: e-mail, webhook deliveries (and refund payments, on `refunds`). */
 export const EFFECT_QUEUES = ['notifications', 'webhooks'] as const;

@@ -149,7 +149,7 @@ describe('an operator takes an order from placement to refund', () => {
     expect(await total(page, 'Paid')).toBe('USD 37.98');
     expect(await total(page, 'Refundable')).toBe('USD 37.98');
     expect(await rowCells(page, 'table.lines', 'TSHIRT-M')).toEqual([
-      'TSHIRT-M', 'T-shirt M', 'USD 19.99', '2', '1', '0', '0', '0', '1', '2', '1', '1', 'USD 4.00', 'USD 0.00', 'USD 39.98',
+      'TSHIRT-M', 'T-shirt M', 'USD 19.99', '2', '1', '0', '0', '0', '1', '2', '1', '1', '0', 'USD 4.00', 'USD 0.00', 'USD 39.98',
     ]);
     expect(await rowCells(page, 'section table', 'INV-000001')).toEqual([
       'INV-000001', 'Paid', '1 × TSHIRT-M, 1 × EBOOK-1', 'USD 37.98', 'USD 37.98', '—', expect.any(String), 'PDF of INV-000001', '',
@@ -192,7 +192,7 @@ describe('an operator takes an order from placement to refund', () => {
     expect(await total(page, 'Refunded')).toBe('USD 21.99'); // 19.99 + 2.00 tax
     expect(await total(page, 'Refundable')).toBe('USD 15.99');
     expect(await rowCells(page, 'table.lines', 'TSHIRT-M')).toEqual([
-      'TSHIRT-M', 'T-shirt M', 'USD 19.99', '2', '1', '2', '1', '0', '1', '0', '0', '0', 'USD 4.00', 'USD 0.00', 'USD 39.98',
+      'TSHIRT-M', 'T-shirt M', 'USD 19.99', '2', '1', '2', '1', '0', '1', '0', '0', '0', '1', 'USD 4.00', 'USD 0.00', 'USD 39.98',
     ]);
     await shot(page, 'order-refunded');
 
@@ -241,6 +241,71 @@ describe('an operator takes an order from placement to refund', () => {
     expect(await rowCells(page, 'table', 'east')).toEqual(['east', 'East depot', '—', 'no']);
     expect(await rowCells(page, 'table.stock', 'TSHIRT-M')).toEqual(['TSHIRT-M', '—', '99', '2', '97']);
     await shot(page, 'inventory');
+  });
+});
+
+describe('a customer return, from request to credit memo', () => {
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    context = await newContext();
+    page = await signIn(context);
+  });
+  afterAll(() => context?.close());
+
+  it('records the request, approves it, receives one of the two units, and refunds what arrived', async () => {
+    const order = await place('web-return');
+    expect((await h.post(`/v1/orders/${order.id}/invoices`, {}, { prefer: 'wait=10' })).statusCode).toBe(201);
+    const shipment = { source: 'main', carrier: { code: 'ups', title: 'UPS' }, trackingNumber: '1ZRET' };
+    expect((await h.post(`/v1/orders/${order.id}/shipments`, shipment, { prefer: 'wait=10' })).statusCode).toBe(201);
+    const [before] = (await h.get('/v1/inventory/items/TSHIRT-M')).json().sources;
+    await page.goto(`${base}/console/orders/${order.id}`);
+
+    await openForm(page, 'Return…');
+    await expect(page.getByLabel('Quantity of EBOOK-1 to send back').count()).resolves.toBe(0); // never shipped
+    await page.getByLabel('Quantity of TSHIRT-M to send back').fill('2');
+    await page.getByLabel('Reason').selectOption('did_not_fit');
+    await submit(page, 'Record return request');
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain('Applied: Return request RMA-000001.');
+    await expect(page.getByRole('button', { name: 'Receive RMA-000001…' }).count()).resolves.toBe(0); // not approved yet
+
+    await openForm(page, 'Approve RMA-000001…');
+    await page.getByLabel('Instructions for the customer').fill('Use the original box.');
+    await submit(page, 'Approve return');
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain('Applied: Return approval RMA-000001.');
+
+    await openForm(page, 'Receive RMA-000001…');
+    await expect(page.getByLabel('Units of TSHIRT-M that arrived').inputValue()).resolves.toBe('2');
+    await expect(page.getByLabel('Received at source').inputValue()).resolves.toBe('main');
+    await page.getByLabel('Units of TSHIRT-M that arrived').fill('1');
+    await submit(page, 'Record receipt');
+    await expect(page.getByRole('status').first().textContent()).resolves.toContain('Applied: Return receipt RMA-000001.');
+    expect(await rowCells(page, 'section table', 'RMA-000001')).toEqual([
+      'RMA-000001', 'Received (Use the original box.)', '2 × TSHIRT-M', '1 × TSHIRT-M', '—', 'main',
+      formatTime((await h.get(`/v1/returns/${(await h.get(`/v1/orders/${order.id}`)).json().returns[0].id}`)).json().createdAt, ZONE),
+      'Return slip RMA-000001', 'Refund RMA-000001…',
+    ]);
+
+    await openForm(page, 'Refund RMA-000001…');
+    await page.getByLabel('Fee kept back (USD)').fill('2.00');
+    await submit(page, 'Create credit memo');
+    const applied = (await page.getByRole('status').first().textContent()) ?? '';
+    expect(applied).toMatch(/Applied: Return refund (RMA-000001, RFD-\d{6}|RFD-\d{6}, RMA-000001)\./);
+    await shot(page, 'order-return');
+
+    const api = (await h.get(`/v1/orders/${order.id}`)).json();
+    const ret = (await h.get(`/v1/returns/${api.returns[0].id}`)).json();
+    expect(ret).toMatchObject({
+      state: 'refunded',
+      source: 'main',
+      moves: [],
+      items: [{ sku: 'TSHIRT-M', qty: 2, reason: 'did_not_fit', qtyResellable: 1, qtyDamaged: 0 }],
+    });
+    const refund = (await h.get(`/v1/refunds/${ret.refundId}`)).json();
+    // One T-shirt (19.99 + 2.00 tax) less the 2.00 fee; receiving put it back on hand, the credit memo does not again.
+    expect(refund).toMatchObject({ grandTotal: 1999, adjustmentFee: 200, items: [{ sku: 'TSHIRT-M', qty: 1, returnToStock: false }] });
+    expect((await h.get('/v1/inventory/items/TSHIRT-M')).json().sources).toEqual([{ ...before, onHand: before.onHand + 1 }]);
   });
 });
 

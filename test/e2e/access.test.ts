@@ -69,6 +69,8 @@ interface Resources {
   invoiceId: string;
   shipmentId: string;
   refundId: string;
+  returnId: string;
+  shirtLineId: string;
   subscriptionId: string;
   doomedSubscriptionId: string;
   deliveryId: string;
@@ -134,14 +136,18 @@ beforeAll(async () => {
   r.placeActionId = placed.action.id;
   const order = (await h.get(`/v1/orders/${r.orderId}`)).json<{ items: { id: string; sku: string }[] }>();
   const ebook = order.items.find((item) => item.sku === 'EBOOK-1')!;
+  r.shirtLineId = order.items.find((item) => item.sku === 'TSHIRT-M')!.id;
   r.invoiceId = (await applied(`/v1/orders/${r.orderId}/invoices`, {})).action.result.invoiceId!;
   r.shipmentId = (
     await applied(`/v1/orders/${r.orderId}/shipments`, { source: 'main', carrier: { code: 'ups', title: 'UPS' }, trackingNumber: '1Z999' })
   ).action.result.shipmentId!;
   r.refundId = (await applied(`/v1/orders/${r.orderId}/refunds`, { items: [{ itemId: ebook.id, qty: 1 }] })).action.result.refundId!;
+  r.returnId = (
+    await applied(`/v1/orders/${r.orderId}/returns`, { items: [{ itemId: r.shirtLineId, qty: 1, reason: 'did_not_fit' }] }, 'storefront')
+  ).action.result.returnId!;
   r.orderStatus = (await h.get(`/v1/orders/${r.orderId}`)).json<{ status: string }>().status;
 
-  for (const path of [`/v1/invoices/${r.invoiceId}/pdf`, `/v1/refunds/${r.refundId}/pdf`]) {
+  for (const path of [`/v1/invoices/${r.invoiceId}/pdf`, `/v1/refunds/${r.refundId}/pdf`, `/v1/returns/${r.returnId}/pdf`]) {
     await eventually(`the PDF at ${path}`, async () => (await h.get(path)).statusCode === 200);
   }
   const [delivery] = await eventually('a delivered webhook', async () => {
@@ -282,6 +288,40 @@ const ROUTES: Row[] = [
   },
   orderAction('refunds', 'refund.create', 'admin', { shipping: 100, reason: 'late' }),
   orderAction('cancel', 'order.cancel', 'storefront', { reason: 'customer asked' }),
+  {
+    owned: true,
+    method: 'POST',
+    path: '/v1/orders/{id}/returns',
+    role: 'storefront',
+    url: () => `/v1/orders/${r.orderId}/returns`,
+    unknownUrl: () => `/v1/orders/${UNKNOWN}/returns`,
+    body: () => ({ items: [{ itemId: r.shirtLineId, qty: 1, reason: 'damaged' }] }),
+    ok: 202,
+    action: 'return.request',
+    actionOrder: () => r.orderId,
+  },
+  ...(
+    [
+      ['approve', 'admin', { note: 'Use the enclosed label' }],
+      ['reject', 'admin', { reason: 'Worn' }],
+      ['cancel', 'storefront', { reason: 'Kept it' }],
+      ['receive', 'admin', { source: 'main' }],
+      ['refund', 'admin', { reason: 'Returned' }],
+    ] as const
+  ).map(
+    ([move, role, body]): Row => ({
+      owned: role === 'storefront',
+      method: 'POST',
+      path: `/v1/returns/{id}/${move}`,
+      role,
+      url: () => `/v1/returns/${r.returnId}/${move}`,
+      unknownUrl: () => `/v1/returns/${UNKNOWN}/${move}`,
+      body: () => body,
+      ok: 202,
+      action: `return.${move}`,
+      actionOrder: () => r.orderId,
+    }),
+  ),
   orderAction('hold', 'order.hold', 'admin', { reason: 'fraud check' }),
   orderAction('unhold', 'order.unhold', 'admin', { reason: 'cleared' }),
   orderAction('comments', 'order.comment', 'admin', { comment: 'Left at reception', notifyCustomer: true }),
@@ -336,6 +376,31 @@ const ROUTES: Row[] = [
       },
     }),
   ),
+  {
+    owned: true,
+    method: 'GET',
+    path: '/v1/returns/{id}',
+    role: 'storefront',
+    url: () => `/v1/returns/${r.returnId}`,
+    unknownUrl: () => `/v1/returns/${UNKNOWN}`,
+    ok: 200,
+    check: (res) =>
+      expect(json(res)).toMatchObject({ id: r.returnId, number: 'RMA-000001', state: 'requested', items: [{ itemId: r.shirtLineId, qty: 1 }] }),
+  },
+  {
+    owned: true,
+    method: 'GET',
+    path: '/v1/returns/{id}/pdf',
+    role: 'storefront',
+    url: () => `/v1/returns/${r.returnId}/pdf`,
+    unknownUrl: () => `/v1/returns/${UNKNOWN}/pdf`,
+    ok: 200,
+    check: (res) => {
+      expect(res.headers['content-type']).toBe('application/pdf');
+      expect(res.headers['content-disposition']).toBe('inline; filename="RMA-000001.pdf"');
+      expect(res.rawPayload.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    },
+  },
   {
     method: 'PUT',
     path: '/v1/inventory/sources/{code}',
@@ -534,7 +599,7 @@ describe('the guard comes before the resource and the request body', () => {
   it('covers every route that names a resource (PUT creates what it names)', () => {
     const naming = ROUTES.filter((row) => row.path.includes('{') && row.method !== 'PUT');
     expect(withUnknown).toEqual(naming);
-    expect(withUnknown).toHaveLength(21);
+    expect(withUnknown).toHaveLength(29);
   });
 
   describe.each(withUnknown.map((row) => [`${row.method} ${row.path} of an unknown resource`, row] as const))('%s', (_title, row) => {

@@ -1,5 +1,6 @@
 import { createConnection, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RETURN_REASONS } from '../../src/domain/returns.js';
 import { orderBody } from '../support/fixtures.js';
 import { KEYS, newKey, startHarness, type Harness } from '../support/harness.js';
 import { checkInvariants } from '../support/invariants.js';
@@ -277,6 +278,7 @@ interface World {
   orders: { id: string; lines: Line[] }[];
   invoices: { id: string; orderId: string }[];
   shipments: { id: string; orderId: string }[];
+  returns: { id: string; orderId: string }[];
 }
 interface Fixture extends World {
   /**
@@ -355,6 +357,30 @@ function writeRoutes(fx: Fixture, schemas: Map<string, JsonSchema | undefined>, 
       template: () => ({ deliveredAt: new Date().toISOString() }),
     },
     {
+      key: 'POST /v1/orders/{id}/returns', method: 'POST', path: '/v1/orders/{id}/returns', kind: 'action', actionType: 'return.request', role: 'storefront',
+      target: order,
+      template: (id, r) => ({ items: [{ itemId: line(id, r, true), qty: 1, reason: r.pick(RETURN_REASONS), note: 'hostile' }], note: 'hostile' }),
+    },
+    ...(['approve', 'reject', 'cancel'] as const).map((move) => ({
+      key: `POST /v1/returns/{id}/${move}`, method: 'POST' as const, path: `/v1/returns/{id}/${move}`, kind: 'action' as const, actionType: `return.${move}`,
+      role: move === 'cancel' ? ('storefront' as const) : ('admin' as const),
+      target: (r: Rand) => r.pick(world.returns).id,
+      template: () => (move === 'approve' ? { note: 'hostile' } : { reason: 'hostile' }),
+    })),
+    {
+      key: 'POST /v1/returns/{id}/receive', method: 'POST', path: '/v1/returns/{id}/receive', kind: 'action', actionType: 'return.receive', role: 'admin',
+      target: (r) => r.pick(world.returns).id,
+      template: (id, r) => ({
+        source: 'main',
+        items: [{ itemId: line(world.returns.find((ret) => ret.id === id)?.orderId ?? '', r, true), qty: 1, condition: r.pick(['resellable', 'damaged']) }],
+      }),
+    },
+    {
+      key: 'POST /v1/returns/{id}/refund', method: 'POST', path: '/v1/returns/{id}/refund', kind: 'action', actionType: 'return.refund', role: 'admin',
+      target: (r) => r.pick(world.returns).id,
+      template: (_id, r) => ({ shipping: 0, adjustmentRefund: r.int(2), adjustmentFee: 0, reason: 'hostile' }),
+    },
+    {
       key: 'PUT /v1/inventory/sources/{code}', method: 'PUT', path: '/v1/inventory/sources/{code}', kind: 'source', role: 'admin',
       target: (r) => r.pick(['main', 'hostile', `src-${r.int(20)}`]),
       template: (_code, r) => ({ name: 'Hostile source', contactEmail: 'ops@example.com', active: r.chance(0.8) }),
@@ -399,7 +425,8 @@ function placement(): Body {
 
 const READS = [
   '/v1/orders/{order}', '/v1/orders/{order}/history', '/v1/actions/{action}', '/v1/invoices/{invoice}', '/v1/invoices/{invoice}/pdf',
-  '/v1/shipments/{shipment}', '/v1/refunds/{refund}', '/v1/refunds/{refund}/pdf', '/v1/webhooks/{subscription}/deliveries',
+  '/v1/shipments/{shipment}', '/v1/refunds/{refund}', '/v1/refunds/{refund}/pdf', '/v1/returns/{return}', '/v1/returns/{return}/pdf',
+  '/v1/webhooks/{subscription}/deliveries',
   '/v1/inventory/items/{sku}',
 ];
 
@@ -438,7 +465,7 @@ function generator(fx: Fixture, routes: WriteRoute[], edgeRoutes: WriteRoute[], 
   const edgeWithSchema = edgeRoutes.filter((route) => route.schema && fieldsOf(route.schema).length > 0);
   const actionRoutes = routes.filter((route) => route.kind === 'action');
   const byKey = (key: string) => routes.find((route) => route.key === key)!;
-  const documentRoutes = ['invoices', 'shipments', 'refunds'].map((kind) => byKey(`POST /v1/orders/{id}/${kind}`));
+  const documentRoutes = ['invoices', 'shipments', 'refunds', 'returns'].map((kind) => byKey(`POST /v1/orders/{id}/${kind}`));
 
   const headersFor = (route: WriteRoute, r: Rand) => {
     const role = route.role === 'storefront' && r.chance(0.5) ? 'storefront' : 'admin';
@@ -565,6 +592,7 @@ function generator(fx: Fixture, routes: WriteRoute[], edgeRoutes: WriteRoute[], 
         itemId: typeof l === 'string' ? l : l.id,
         qty: 1,
         ...(route.actionType === 'refund.create' ? { returnToStock: r.chance(0.5) } : {}),
+        ...(route.actionType === 'return.request' ? { reason: 'other' } : {}),
       });
       const items = r.pick([
         [item(foreignLine)],
@@ -847,6 +875,7 @@ function generator(fx: Fixture, routes: WriteRoute[], edgeRoutes: WriteRoute[], 
       case 'invoice': return r.pick(fx.invoices).id;
       case 'shipment': return r.pick(fx.shipments).id;
       case 'refund': return r.pick(fx.refunds);
+      case 'return': return r.pick(fx.returns).id;
       case 'subscription': return r.pick(fx.subscriptions);
       default: return 'TSHIRT-M';
     }
@@ -992,6 +1021,15 @@ beforeAll(async () => {
   const orders = [];
   for (const id of [open, credit, paid, held, canceled, partial]) orders.push(await linesOf(id));
   const partialInvoice = (await act(`/v1/orders/${partial}/invoices`, { items: [{ itemId: orders[5]!.lines[0]!.id, qty: 1 }] })).action.result.invoiceId!;
+  // A return asked for on the order on credit, and an approved one on the paid order: targets for every move.
+  const requestReturn = async (order: { id: string; lines: Line[] }) =>
+    (await act(`/v1/orders/${order.id}/returns`, { items: [{ itemId: order.lines.find((l) => l.stockable)!.id, qty: 1, reason: 'did_not_fit' }] }, 'storefront'))
+      .action.result.returnId!;
+  const creditReturn = await requestReturn(orders[1]!);
+  const paidReturn = await requestReturn(orders[2]!);
+  await act(`/v1/returns/${paidReturn}/approve`, {});
+  const edgeCreditOrder = await linesOf(edgeCredit);
+  const edgeReturn = await requestReturn(edgeCreditOrder);
   const replayBody = { comment: 'fixture comment', notifyCustomer: false };
   const replayKey = 'hostile-fixture-key';
   const replay = await act(`/v1/orders/${open}/comments`, replayBody, 'admin', replayKey);
@@ -1018,10 +1056,15 @@ beforeAll(async () => {
       { id: creditShipment, orderId: credit },
       { id: paidShipment, orderId: paid },
     ],
+    returns: [
+      { id: creditReturn, orderId: credit },
+      { id: paidReturn, orderId: paid },
+    ],
     edge: {
-      orders: [await linesOf(edgeOpen), await linesOf(edgeCredit)],
+      orders: [await linesOf(edgeOpen), edgeCreditOrder],
       invoices: [{ id: edgeInvoice, orderId: edgeCredit }],
       shipments: [{ id: edgeShipment, orderId: edgeCredit }],
+      returns: [{ id: edgeReturn, orderId: edgeCredit }],
     },
     refunds: [refund],
     actions: actions.map((a) => a.id),
@@ -1250,7 +1293,9 @@ it(
          (select count(*) from shipments)::int as shipments,
          (select count(*) from actions where type = 'shipment.create' and status = 'succeeded')::int as shipment_actions,
          (select count(*) from refunds)::int as refunds,
-         (select count(*) from actions where type = 'refund.create' and status = 'succeeded')::int as refund_actions,
+         (select count(*) from actions where type in ('refund.create', 'return.refund') and status = 'succeeded')::int as refund_actions,
+         (select count(*) from returns)::int as returns,
+         (select count(*) from actions where type = 'return.request' and status = 'succeeded')::int as return_actions,
          (select count(*) from orders)::int as orders,
          (select count(*) from actions where type = 'order.place' and status = 'succeeded')::int as place_actions,
          (select count(*) from payments)::int as payments,
@@ -1262,6 +1307,7 @@ it(
     expect.soft(counts!.invoices, 'invoices').toBe(counts!.invoice_actions);
     expect.soft(counts!.shipments, 'shipments').toBe(counts!.shipment_actions);
     expect.soft(counts!.refunds, 'refunds').toBe(counts!.refund_actions);
+    expect.soft(counts!.returns, 'returns').toBe(counts!.return_actions);
     expect.soft(counts!.orders, 'orders').toBe(counts!.place_actions);
     expect.soft(counts!.payments, 'payments').toBe(counts!.payment_actions);
     const succeeded = (type: string, resultKey: string, alias: string) =>
@@ -1269,7 +1315,14 @@ it(
     const unexplained = await h.sql<{ kind: string; id: string }>(
       `select 'invoice' as kind, d.id::text from invoices d where not ${succeeded('invoice.create', 'invoiceId', 'd')}
        union all select 'shipment', d.id::text from shipments d where not ${succeeded('shipment.create', 'shipmentId', 'd')}
-       union all select 'refund', d.id::text from refunds d where not ${succeeded('refund.create', 'refundId', 'd')}
+       union all select 'refund', d.id::text from refunds d
+         where not ${succeeded('refund.create', 'refundId', 'd')} and not ${succeeded('return.refund', 'refundId', 'd')}
+       union all select 'return', d.id::text from returns d where not ${succeeded('return.request', 'returnId', 'd')}
+       union all select 'return ' || d.state, d.id::text from returns d where d.state <> 'requested'
+         and not exists (select 1 from actions a where a.status = 'succeeded' and a.type = case d.state
+                           when 'approved' then 'return.approve' when 'rejected' then 'return.reject' when 'canceled' then 'return.cancel'
+                           when 'received' then 'return.receive' else 'return.refund' end
+                         and a.result->>'returnId' = d.id::text)
        union all select 'payment', p.id::text from payments p
          where not ${succeeded('invoice.pay', 'paymentId', 'p')}
            and not exists (select 1 from actions a where a.type = 'invoice.create' and a.status = 'succeeded'

@@ -101,6 +101,8 @@ describe('OpenAPI', () => {
       'PUT /v1/inventory/sources/{code}', 'PUT /v1/inventory/items/{sku}', 'GET /v1/inventory/items/{sku}',
       'GET /health/live', 'GET /health/ready', 'GET /metrics',
       'GET /v1/invoices/{id}/pdf', 'GET /v1/refunds/{id}/pdf',
+      'POST /v1/orders/{id}/returns', 'GET /v1/returns/{id}', 'GET /v1/returns/{id}/pdf', 'POST /v1/returns/{id}/approve',
+      'POST /v1/returns/{id}/reject', 'POST /v1/returns/{id}/cancel', 'POST /v1/returns/{id}/receive', 'POST /v1/returns/{id}/refund',
       'POST /v1/webhooks', 'GET /v1/webhooks', 'DELETE /v1/webhooks/{id}', 'GET /v1/webhooks/{id}/deliveries',
       'POST /v1/webhook-deliveries/{id}/redeliver',
       'GET /v1/actions', 'GET /v1/inventory/sources', 'GET /v1/inventory/items',
@@ -135,7 +137,7 @@ describe('bull-board', () => {
     const ok = await h.get('/admin/queues/api/queues', { key: null, headers: { authorization: basic('ops', KEYS.admin) } });
     expect(ok.statusCode).toBe(200);
     const names = (ok.json().queues as { name: string }[]).map((q) => q.name).sort();
-    expect(names).toEqual(['invoices', 'maintenance', 'notifications', 'orders', 'refunds', 'shipments', 'webhooks']);
+    expect(names).toEqual(['invoices', 'maintenance', 'notifications', 'orders', 'refunds', 'returns', 'shipments', 'webhooks']);
     const page = await h.get('/admin/queues', { key: null, headers: { authorization: basic('ops', KEYS.admin) } });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toContain('text/html');

@@ -41,6 +41,30 @@ async function burst(requests: { path: string; body: unknown }[]) {
 const count = (actions: { status: string }[], status: string) => actions.filter((a) => a.status === status).length;
 
 describe('with two worker processes', () => {
+  it('two storefronts asking to return the last returnable unit at once: exactly one return is made', async () => {
+    await h.put('/v1/inventory/items/RET-SKU', { sources: { main: 10 } });
+    const { orderId, itemId } = await placeAndWait('RET-SKU', 2);
+    expect((await h.post(`/v1/orders/${orderId}/invoices`, {}, { prefer: 'wait=20' })).statusCode).toBe(201);
+    const shipped = await h.post(`/v1/orders/${orderId}/shipments`, { source: 'main', carrier: { code: 'ups', title: 'UPS' }, trackingNumber: '1Z' }, {
+      prefer: 'wait=20',
+    });
+    expect(shipped.statusCode).toBe(201);
+    // One of the two shipped units is in a return already: one unit is left to return.
+    const first = await h.post(`/v1/orders/${orderId}/returns`, { items: [{ itemId, qty: 1, reason: 'did_not_fit' }] }, { key: 'storefront', prefer: 'wait=20' });
+    expect(first.statusCode).toBe(201);
+
+    const asked = await Promise.all(
+      Array.from({ length: 2 }, () =>
+        h.post(`/v1/orders/${orderId}/returns`, { items: [{ itemId, qty: 1, reason: 'changed_mind' }] }, { key: 'storefront', idempotencyKey: newKey() }),
+      ),
+    );
+    const actions = await Promise.all(asked.map(async (a) => (await h.get(`/v1/actions/${a.json().action.id}`, { prefer: 'wait=30' })).json()));
+    expect(actions.map((a) => a.status).sort()).toEqual(['rejected', 'succeeded']);
+    expect(actions.find((a) => a.status === 'rejected').error.code).toBe('RETURN_NOT_ALLOWED');
+    expect(await h.sql('select count(*)::int as n from returns where order_id = ?', [orderId])).toEqual([{ n: 2 }]);
+    expect((await h.get(`/v1/orders/${orderId}`)).json().items[0].qtyToReturn).toBe(0);
+  });
+
   it('50 concurrent one-unit refunds on an order with 5 refundable units: exactly 5 succeed, refunding exactly 5 units', async () => {
     await h.put('/v1/inventory/items/R-SKU', { sources: { main: 100 } });
     const { orderId, itemId } = await placeAndWait('R-SKU', 5);

@@ -53,7 +53,8 @@ describe('a burst of mixed actions survives', () => {
       // A worker killed after an e-mail server or a webhook receiver took a message, before it was recorded, sends
       // it again (at least once is all that a crash allows); nothing is lost, money is paid back once.
       expect(effects).toMatchObject({ refundPayments: exactlyOnce, emails: noneLost, webhooks: noneLost, pdfs: exactlyOnce });
-      expect(figures.accepted).toBe(ORDERS + (ORDERS / 4) * 3 * 4 + (ORDERS / 4) * 5);
+      // Per four orders: two invoiced, shipped, refunded, commented; one also returns a unit (4 moves); one held and canceled.
+      expect(figures.accepted).toBe(ORDERS + (ORDERS / 4) * (2 * 4 + (3 + 4) + 5));
       expect(Math.max(...pendingAtKill), 'a fault struck while actions were pending').toBeGreaterThan(0);
     },
     TIMEOUT,
@@ -102,7 +103,9 @@ describe('a burst of mixed actions survives', () => {
       const effects = await countEffects(d, witness, since);
       report('PostgreSQL restarted', { ...figures, effects, restarts: pendingAtRestart.length, pendingAtRestart, whileDown, retriedRequests: Object.fromEntries(log.retried) });
       expect(figures).toMatchObject(clean);
-      expect(effects).toMatchObject({ refundPayments: exactlyOnce, emails: exactlyOnce, webhooks: exactlyOnce, pdfs: exactlyOnce });
+      // A message the e-mail server or a receiver took just before PostgreSQL went away could not be recorded as
+      // sent, so it is sent again once its claim lapses, with the same Message-ID or delivery id (at least once).
+      expect(effects).toMatchObject({ refundPayments: exactlyOnce, emails: noneLost, webhooks: noneLost, pdfs: exactlyOnce });
       expect(whileDown).toEqual(Array(pendingAtRestart.length).fill(503));
       expect(Math.max(...pendingAtRestart), 'a fault struck while actions were pending').toBeGreaterThan(0);
     },

@@ -66,7 +66,8 @@ export async function stockUp(d: Deployment): Promise<InitialStock> {
 /**
  * What each order goes through, one action after the other (each waits for the previous one's 202, so the order of
  * acceptance, which is the order of application, is known): three of four orders are invoiced, partly shipped,
- * partly refunded and commented; every fourth is held, refused an invoice, released and canceled.
+ * commented and partly refunded, one of them through a customer return; every fourth is held, refused an invoice,
+ * released and canceled.
  */
 function lifeOf(orderId: string, itemId: string, index: number): Step[] {
   const path = (tail: string) => `/v1/orders/${orderId}/${tail}`;
@@ -94,9 +95,35 @@ function lifeOf(orderId: string, itemId: string, index: number): Step[] {
       trackingNumber: `1Z${index}`,
       items: [{ itemId, qty: 2 }],
     }),
-    step('refunds', 'refund.create', { items: [{ itemId, qty: 1, returnToStock: true }] }),
+    // Every fourth order sends a unit back instead (returnLife); the others are refunded one unit directly.
+    ...(index % 4 === 2 ? [] : [step('refunds', 'refund.create', { items: [{ itemId, qty: 1, returnToStock: true }] })]),
     step('comments', 'order.comment', { comment: `note ${index}`, notifyCustomer: false }),
   ];
+}
+
+/**
+ * A customer return of one shipped unit, asked for by the storefront, then approved, received and refunded. The
+ * moves name the return, so they wait until its request is applied (retrying the query while PostgreSQL is away).
+ */
+async function returnLife(d: Deployment, log: ClientLog, orderId: string, itemId: string): Promise<void> {
+  const body = { items: [{ itemId, qty: 1, reason: 'did_not_fit' }] };
+  await send(d, log, { path: `/v1/orders/${orderId}/returns`, body, type: 'return.request', expected: SUCCEEDS }, 'storefront');
+  const returnId = await eventually(
+    'the return request applied',
+    async () => {
+      const rows = await d.sql<{ id: string }>('select id from returns where order_id = $1', [orderId]).catch(() => []);
+      return rows[0]?.id ?? null;
+    },
+    120_000,
+  );
+  const moves = [
+    ['approve', 'return.approve', {}],
+    ['receive', 'return.receive', { source: 'main' }],
+    ['refund', 'return.refund', { reason: 'returned' }],
+  ] as const;
+  for (const [move, type, moveBody] of moves) {
+    await send(d, log, { path: `/v1/returns/${returnId}/${move}`, body: moveBody, type, expected: SUCCEEDS }, 'admin');
+  }
 }
 
 /**
@@ -121,6 +148,7 @@ export async function runWorkload(d: Deployment, orders: number, concurrency = 1
   );
   await pooled(placed, concurrency, async (orderId, index) => {
     for (const step of lifeOf(orderId, lines.get(orderId)!, index)) await send(d, log, step, 'admin');
+    if (index % 4 === 2) await returnLife(d, log, orderId, lines.get(orderId)!);
   });
   return log;
 }
@@ -161,7 +189,8 @@ export async function settle(d: Deployment, log: ClientLog, initialStock: Initia
       (select count(*) from orders) - (select count(*) from actions where type = 'order.place' and status = 'succeeded')
       + (select count(*) from invoices) - (select count(*) from actions where type = 'invoice.create' and status = 'succeeded')
       + (select count(*) from shipments) - (select count(*) from actions where type = 'shipment.create' and status = 'succeeded')
-      + (select count(*) from refunds) - (select count(*) from actions where type = 'refund.create' and status = 'succeeded')
+      + (select count(*) from refunds) - (select count(*) from actions where type in ('refund.create', 'return.refund') and status = 'succeeded')
+      + (select count(*) from returns) - (select count(*) from actions where type = 'return.request' and status = 'succeeded')
       + (select count(*) from (select action_id from order_events where action_id is not null
                                group by action_id, type having count(*) > 1) twice) as n`);
   const figures: Figures = {
@@ -265,7 +294,7 @@ const duplicates = (ids: readonly string[]) => ids.length - new Set(ids).size;
  * Waits until every follow-up is closed, then counts the effects of the work since `since` (when the witness last
  * forgot) against what the outside world received: every refund paid back once (one `refund.payment` entry), every
  * e-mail record sent and received once by the SMTP server (its Message-ID names the record), every webhook delivery
- * delivered and received once, every invoice and credit memo's PDF served. A follow-up that failed for good fails
+ * delivered and received once, every invoice, credit memo and return slip PDF served. A follow-up that failed for good fails
  * the count.
  */
 export async function countEffects(d: Deployment, witness: Witness, since: Date, timeoutMs = 180_000): Promise<EffectFigures> {
@@ -294,7 +323,9 @@ export async function countEffects(d: Deployment, witness: Witness, since: Date,
   ]);
   const hooked = witness.receiver.at('/hooks').map((r) => String(r.headers['orderflow-delivery-id']));
   const documents = await d.sql<{ kind: string; id: string }>(
-    `select 'invoices' as kind, id from invoices where created_at >= $1 union all select 'refunds', id from refunds where created_at >= $1`,
+    `select 'invoices' as kind, id from invoices where created_at >= $1
+     union all select 'refunds', id from refunds where created_at >= $1
+     union all select 'returns', id from returns where created_at >= $1`,
     [since],
   );
   let unserved = 0;

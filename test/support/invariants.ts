@@ -44,6 +44,26 @@ const CHECKS: Record<string, string> = {
     select count(*) from shipments having count(*) > 0 and max(substr(number, 5)::int) <> count(*)`,
   'refund numbers gapless': `
     select count(*) from refunds having count(*) > 0 and max(substr(number, 5)::int) <> count(*)`,
+  'return numbers gapless': `
+    select count(*) from returns having count(*) > 0 and max(substr(number, 5)::int) <> count(*)`,
+  'returned units within shipped units, per line': `
+    select l.id from order_lines l
+    where coalesce((select sum(ri.qty_resellable + ri.qty_damaged) from return_items ri where ri.line_id = l.id), 0) > l.qty_shipped
+       or coalesce((select sum(case when r.state in ('requested', 'approved') then ri.qty
+                                    when r.state in ('received', 'refunded') then ri.qty_resellable + ri.qty_damaged else 0 end)
+                    from return_items ri join returns r on r.id = ri.return_id where ri.line_id = l.id), 0) > l.qty_shipped`,
+  'received units within requested units': `
+    select return_id, line_id from return_items where qty_resellable + qty_damaged > qty or least(qty_resellable, qty_damaged) < 0`,
+  'a return received once, before it is refunded': `
+    select r.id from returns r
+    where (r.state in ('received', 'refunded')) <> (r.received_at is not null and r.source_code is not null)
+       or (r.state in ('requested', 'approved', 'rejected', 'canceled')
+           and exists (select 1 from return_items ri where ri.return_id = r.id and ri.qty_resellable + ri.qty_damaged > 0))`,
+  'every refunded return has exactly one credit memo, and they point at each other': `
+    select r.id from returns r
+    where (r.state = 'refunded') <> (r.refund_id is not null)
+       or (select count(*) from refunds f where f.return_id = r.id) <> (case when r.state = 'refunded' then 1 else 0 end)
+       or (r.refund_id is not null and not exists (select 1 from refunds f where f.id = r.refund_id and f.return_id = r.id))`,
   'one history entry per applied action': `
     select a.id from actions a
     where a.status = 'succeeded'
@@ -56,15 +76,18 @@ const CHECKS: Record<string, string> = {
       and not exists (select 1 from orders o where o.id = a.order_id)`,
 };
 
-/** Per SKU and source: what is on hand, what left in shipments, and what refunds put back. */
+/** Per SKU and source: what is on hand, what left in shipments, and what refunds and received returns put back. */
 const STOCK_MOVEMENTS = `
   select s.sku, s.source_code as source, s.on_hand::int as "onHand",
     coalesce((select sum(si.qty) from shipment_items si
               join shipments sh on sh.id = si.shipment_id join order_lines l on l.id = si.line_id
               where l.sku = s.sku and sh.source_code = s.source_code), 0)::int as shipped,
-    coalesce((select sum((moved->>'qty')::int) from refund_items ri
-              join order_lines l on l.id = ri.line_id cross join jsonb_array_elements(ri.from_shipped) moved
-              where ri.return_to_stock and l.sku = s.sku and moved->>'source' = s.source_code), 0)::int as restocked
+    (coalesce((select sum((moved->>'qty')::int) from refund_items ri
+               join order_lines l on l.id = ri.line_id cross join jsonb_array_elements(ri.from_shipped) moved
+               where ri.return_to_stock and l.sku = s.sku and moved->>'source' = s.source_code), 0)
+     + coalesce((select sum(ri.qty_resellable) from return_items ri
+                 join returns r on r.id = ri.return_id join order_lines l on l.id = ri.line_id
+                 where l.sku = s.sku and r.source_code = s.source_code), 0))::int as restocked
   from stock s`;
 
 /** On hand per SKU and source, as set by the last inventory update before the orders came. */
@@ -72,7 +95,8 @@ export type InitialStock = Record<string, Record<string, number>>;
 
 /**
  * Every violation found. With `initialStock`, also checks that each listed SKU's stock is its initial stock minus
- * what shipped plus what refunds returned (valid when the stock was not set again after the orders began).
+ * what shipped plus what refunds and received returns put back (valid when the stock was not set again after the
+ * orders began).
  */
 export async function checkInvariants(sql: Sql, options: { initialStock?: InitialStock } = {}): Promise<string[]> {
   const violations: string[] = [];

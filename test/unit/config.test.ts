@@ -62,7 +62,17 @@ describe('loadConfig', () => {
         mail: {
           smtpUrl: null,
           from: 'orderflow <no-reply@localhost>',
-          enabled: ['order_placed', 'invoice_created', 'shipment_dispatched', 'refund_issued', 'order_canceled', 'comment', 'invoice_overdue'],
+          enabled: [
+            'order_placed',
+            'invoice_created',
+            'shipment_dispatched',
+            'refund_issued',
+            'order_canceled',
+            'comment',
+            'invoice_overdue',
+            'return_approved',
+            'return_rejected',
+          ],
         },
         reminders: { intervalDays: 3, max: 3, scanIntervalMs: 900_000 },
         webhooks: { timeoutMs: 10_000, attempts: 14, backoffMs: 10_000 },
@@ -74,6 +84,7 @@ describe('loadConfig', () => {
           invoice: { prefix: 'INV-', padding: 6, start: 1 },
           shipment: { prefix: 'SHP-', padding: 6, start: 1 },
           refund: { prefix: 'RFD-', padding: 6, start: 1 },
+          return: { prefix: 'RMA-', padding: 6, start: 1 },
         },
       });
     });
@@ -194,6 +205,7 @@ describe('loadConfig', () => {
           invoice: { prefix: 'F', padding: 8, start: 42 },
           shipment: { prefix: 'SHP-', padding: 6, start: 1 },
           refund: { prefix: 'RFD-', padding: 6, start: 1 },
+          return: { prefix: 'RMA-', padding: 6, start: 1 },
         },
       });
     });
@@ -313,7 +325,7 @@ describe('loadConfig', () => {
     it('refuses unknown e-mail kinds and an http provider without its URL', () => {
       const error = configErrorOf({ EMAILS: 'order_placed,newsletter', PAYMENT_PROVIDER: 'http' });
       expect(error.problems).toEqual([
-        'EMAILS: unknown kind(s) newsletter; known: order_placed, invoice_created, shipment_dispatched, refund_issued, order_canceled, comment, invoice_overdue (or none)',
+        'EMAILS: unknown kind(s) newsletter; known: order_placed, invoice_created, shipment_dispatched, refund_issued, order_canceled, comment, invoice_overdue, return_approved, return_rejected (or none)',
         'PAYMENT_PROVIDER_URL: required when PAYMENT_PROVIDER=http',
       ]);
     });

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { formatMoney } from '../../src/domain/money.js';
-import { followUpsOf, subscribersOf, WEBHOOK_EVENT_TYPES, type FollowUps } from '../../src/domain/follow-ups.js';
+import { EMAIL_KINDS, followUpsOf, subscribersOf, WEBHOOK_EVENT_TYPES, type FollowUps } from '../../src/domain/follow-ups.js';
 import { composeEmail } from '../../src/effects/email.js';
 import { signature } from '../../src/effects/webhooks.js';
 
@@ -164,6 +164,22 @@ describe('followUpsOf', () => {
     expect(followUpsOf('action.rejected', { code: 'OUT_OF_STOCK' })).toEqual({ webhooks: ['action.rejected'], email: null, refundPayment: null });
   });
 
+  it('return.request, .cancel, .receive → their webhook only; .approve and .reject also e-mail the customer', () => {
+    expect(followUpsOf('return.request', {})).toEqual({ webhooks: ['return.requested'], email: null, refundPayment: null });
+    expect(followUpsOf('return.cancel', {})).toEqual({ webhooks: ['return.canceled'], email: null, refundPayment: null });
+    expect(followUpsOf('return.receive', {})).toEqual({ webhooks: ['return.received'], email: null, refundPayment: null });
+    expect(followUpsOf('return.approve', {})).toEqual({ webhooks: ['return.approved'], email: 'return_approved', refundPayment: null });
+    expect(followUpsOf('return.reject', { reason: 'x' })).toEqual({ webhooks: ['return.rejected'], email: 'return_rejected', refundPayment: null });
+  });
+
+  it("return.refund is a refund like any other: return.refunded and refund.issued, the refund e-mail, the money back", () => {
+    expect(followUpsOf('return.refund', { refundId: 'ref-9' })).toEqual({
+      webhooks: ['return.refunded', 'refund.issued'],
+      email: 'refund_issued',
+      refundPayment: 'ref-9',
+    });
+  });
+
   it('unknown history types set off nothing', () => {
     for (const type of ['', 'order.hold', 'email.sent', 'webhook.delivered', 'ORDER.PLACE', 'order.place ']) {
       expect(followUpsOf(type, { invoiceId: 'x', refundId: 'y', state: 'paid', reminder: true, notifyCustomer: true })).toEqual(none);
@@ -184,6 +200,12 @@ describe('followUpsOf', () => {
       ['refund.create', { refundId: 'r' }],
       ['order.cancel', {}],
       ['order.comment', { notifyCustomer: true }],
+      ['return.request', {}],
+      ['return.approve', {}],
+      ['return.reject', {}],
+      ['return.cancel', {}],
+      ['return.receive', {}],
+      ['return.refund', { refundId: 'r' }],
       ['action.rejected', {}],
       ['something.else', {}],
     ];
@@ -301,8 +323,45 @@ describe('composeEmail', () => {
     );
   });
 
+  it('return_approved says where to send the goods and which number to write on the parcel', () => {
+    const message = composeEmail('return_approved', order, { returnId: 'r-1', number: 'RMA-000004', note: 'Use the original box.' }, seller, [
+      seller,
+      '12 Engine Row',
+      'Cambridge CB2 1TN',
+    ]);
+    expect(message.subject).toBe('Your return RMA-000004 is approved');
+    expect(linesOf(message.text)).toEqual([
+      'Hello Ada,',
+      '',
+      'We approved your return RMA-000004 for order 100000042.',
+      'Please send the items listed on the attached return slip to:',
+      seller,
+      '12 Engine Row',
+      'Cambridge CB2 1TN',
+      'Write RMA-000004 on the parcel, or put the slip inside it.',
+      'Use the original box.',
+      '',
+      seller,
+    ]);
+    const noAddress = composeEmail('return_approved', order, { number: 'RMA-000004' }, seller);
+    expect(linesOf(noAddress.text)).toContain('Please send the items listed on the attached return slip to the address printed on it.');
+  });
+
+  it('return_rejected gives the reason', () => {
+    const message = composeEmail('return_rejected', order, { number: 'RMA-000005', reason: 'Worn and washed.' }, seller);
+    expect(message.subject).toBe('Your return RMA-000005 was not accepted');
+    expect(linesOf(message.text)).toEqual([
+      'Hello Ada,',
+      '',
+      'We could not accept your return RMA-000005 for order 100000042.',
+      'Reason: Worn and washed.',
+      '',
+      seller,
+    ]);
+  });
+
   it('every kind greets the first name first and ends with the seller name', () => {
-    const kinds = ['order_placed', 'invoice_created', 'shipment_dispatched', 'refund_issued', 'order_canceled', 'comment', 'invoice_overdue'] as const;
+    const kinds = EMAIL_KINDS;
     for (const kind of kinds) {
       const message = composeEmail(kind, { ...order, customerFirstName: 'Grace' }, { comment: 'c' }, 'Seller & Sons');
       const lines = linesOf(message.text);

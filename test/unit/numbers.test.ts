@@ -40,10 +40,12 @@ describe('formatDocumentNumber', () => {
       invoice: { prefix: 'INV-', padding: 6, start: 1 },
       shipment: { prefix: 'SHP-', padding: 6, start: 1 },
       refund: { prefix: 'RFD-', padding: 6, start: 1 },
+      return: { prefix: 'RMA-', padding: 6, start: 1 },
     });
     expect(formatDocumentNumber(numbers.order.start, numbers.order)).toBe('100000001');
     expect(formatDocumentNumber(numbers.invoice.start, numbers.invoice)).toBe('INV-000001');
     expect(formatDocumentNumber(numbers.shipment.start, numbers.shipment)).toBe('SHP-000001');
     expect(formatDocumentNumber(numbers.refund.start, numbers.refund)).toBe('RFD-000001');
+    expect(formatDocumentNumber(numbers.return.start, numbers.return)).toBe('RMA-000001');
   });
 });

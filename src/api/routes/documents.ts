@@ -5,11 +5,13 @@ import { Uuid } from '../../actions/schemas.js';
 import { Invoice, InvoiceItem } from '../../db/entities/invoices.js';
 import { OrderLine } from '../../db/entities/orders.js';
 import { Refund, RefundItem } from '../../db/entities/refunds.js';
+import { Return, ReturnItem } from '../../db/entities/returns.js';
 import { Shipment, ShipmentItem } from '../../db/entities/shipments.js';
 import { ensurePdf } from '../../effects/pdf.js';
 import type { Runtime } from '../../runtime.js';
 import { notFound } from '../problem.js';
-import { InvoiceView, invoiceView, RefundView, refundView, ShipmentView, shipmentView } from '../views/documents.js';
+import { InvoiceView, invoiceView, RefundView, refundView, ReturnView, returnView, ShipmentView, shipmentView } from '../views/documents.js';
+import { knownOrder } from '../writes.js';
 
 const DocumentParams = (what: string) => Type.Object({ id: Uuid(`${what} id`) });
 
@@ -18,7 +20,7 @@ async function linesOf(em: EntityManager, orderId: string): Promise<Map<string, 
   return new Map(lines.map((line) => [line.id, line]));
 }
 
-/** Invoices, shipments and refunds: reading them and their PDFs. Payments and deliveries are write routes. */
+/** Invoices, shipments, refunds and returns: reading them and their PDFs. What changes them are write routes. */
 export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = async (app, { runtime }) => {
   const em = () => runtime.orm.em.fork();
 
@@ -67,13 +69,34 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = a
     },
   );
 
-  for (const kind of ['invoice', 'refund'] as const) {
+  app.get(
+    '/v1/returns/:id',
+    {
+      config: { role: 'storefront' },
+      schema: { summary: 'Read a return', tags: ['returns'], params: DocumentParams('return'), response: { 200: ReturnView } },
+    },
+    async (request) => {
+      const fork = em();
+      const ret = await fork.findOne(Return, request.params.id);
+      // A storefront key reads the returns of orders it placed; others are as unknown as ids never used.
+      if (!ret || !(await knownOrder(fork, ret.orderId, request.actor))) throw notFound('return', request.params.id);
+      const items = await fork.find(ReturnItem, { returnId: ret.id }, { orderBy: { lineId: 'asc' } });
+      return returnView(ret, items, await linesOf(fork, ret.orderId));
+    },
+  );
+
+  const PDFS = [
+    { kind: 'invoice', role: 'admin', table: 'invoices', summary: 'The invoice as PDF' },
+    { kind: 'refund', role: 'admin', table: 'refunds', summary: 'The credit memo as PDF' },
+    { kind: 'return', role: 'storefront', table: 'returns', summary: 'The return slip as PDF: what to send back, and the number for the parcel' },
+  ] as const;
+  for (const { kind, role, table, summary } of PDFS) {
     app.get(
       `/v1/${kind}s/:id/pdf`,
       {
-        config: { role: 'admin' },
+        config: { role },
         schema: {
-          summary: kind === 'invoice' ? 'The invoice as PDF' : 'The credit memo as PDF',
+          summary,
           tags: [`${kind}s`],
           params: DocumentParams(kind),
           produces: ['application/pdf'],
@@ -84,9 +107,9 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = a
       },
       async (request, reply) => {
         const fork = em();
-        const exists = kind === 'invoice' ? await fork.count(Invoice, request.params.id) : await fork.count(Refund, request.params.id);
-        if (!exists) throw notFound(kind, request.params.id);
-        // Rendered on the first request and stored: later requests, and the invoice e-mail, get the same file.
+        const [document] = await fork.execute<{ order_id: string }[]>(`select order_id from ${table} where id = ?`, [request.params.id]);
+        if (!document || !(await knownOrder(fork, document.order_id, request.actor))) throw notFound(kind, request.params.id);
+        // Rendered on the first request and stored: later requests, and the e-mails that attach it, get the same file.
         const pdf = await ensurePdf(runtime, kind, request.params.id);
         return reply
           .type('application/pdf')

@@ -8,7 +8,8 @@ import { refundWindowEndsAt } from '../../domain/refund.js';
 import { Action } from '../../db/entities/actions.js';
 import { Invoice } from '../../db/entities/invoices.js';
 import { Order, OrderEvent } from '../../db/entities/orders.js';
-import { Refund } from '../../db/entities/refunds.js';
+import { Refund, RefundItem } from '../../db/entities/refunds.js';
+import { Return, ReturnItem } from '../../db/entities/returns.js';
 import { Shipment } from '../../db/entities/shipments.js';
 import type { Runtime } from '../../runtime.js';
 import { notFound, Problem } from '../problem.js';
@@ -21,17 +22,25 @@ const OrderParams = Type.Object({ id: Uuid('order id') });
 /** The documents and money of an order, for its full view. */
 async function readDocuments(em: EntityManager, order: Order, refundWindowDays: number): Promise<OrderDocuments> {
   const byCreation = { orderBy: { createdAt: 'asc' } } as const;
-  const [invoices, shipments, refunds] = await Promise.all([
+  const [invoices, shipments, refundRows, returnRows] = await Promise.all([
     em.find(Invoice, { orderId: order.id }, byCreation),
     em.find(Shipment, { orderId: order.id }, byCreation),
     em.find(Refund, { orderId: order.id }, byCreation),
+    em.find(Return, { orderId: order.id }, byCreation),
   ]);
+  const [refundItems, returnItems] = await Promise.all([
+    refundRows.length > 0 ? em.find(RefundItem, { refundId: { $in: refundRows.map((refund) => refund.id) } }) : [],
+    returnRows.length > 0 ? em.find(ReturnItem, { returnId: { $in: returnRows.map((ret) => ret.id) } }) : [],
+  ]);
+  const refunds = refundRows.map((refund) => ({ ...refund, items: refundItems.filter((item) => item.refundId === refund.id) }));
+  const returns = returnRows.map((ret) => ({ ...ret, items: returnItems.filter((item) => item.returnId === ret.id) }));
   const latest = (dates: (Date | null | undefined)[]) =>
     dates.reduce<Date | null>((max, d) => (d && (!max || d > max) ? d : max), null);
   return {
     invoices,
     shipments,
     refunds,
+    returns,
     money: moneyTotals(orderMoney(invoices, refunds)),
     refundWindowEndsAt: refundWindowEndsAt(
       {

@@ -2,10 +2,12 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Invoice, InvoiceItem } from '../../db/entities/invoices.js';
 import type { OrderLine } from '../../db/entities/orders.js';
 import type { Refund, RefundItem } from '../../db/entities/refunds.js';
+import type { Return, ReturnItem } from '../../db/entities/returns.js';
 import type { Shipment, ShipmentItem } from '../../db/entities/shipments.js';
+import { nextMoves, RETURN_MOVES, RETURN_REASONS, RETURN_STATES, type ReturnMove } from '../../domain/returns.js';
 import { Amount, Nullable, Timestamp } from './fields.js';
 
-/** Invoices, refunds (credit memos) and shipments as the API returns them. */
+/** Invoices, refunds (credit memos), shipments and returns as the API returns them. */
 
 /** The fields of a line's share on an invoice or a refund: its units and the prorated amounts they carry. */
 const DocumentItemView = {
@@ -143,5 +145,70 @@ export function shipmentView(
     items: items.map((item) => ({ itemId: item.lineId, sku: skuOf(lines, item.lineId), qty: item.qty })),
     deliveredAt: shipment.deliveredAt?.toISOString() ?? null,
     createdAt: shipment.createdAt.toISOString(),
+  };
+}
+
+/** The condition a returned line arrived in: one when all its units share it, `mixed` otherwise, null before. */
+function receivedCondition(item: Pick<ReturnItem, 'qtyResellable' | 'qtyDamaged'>): 'resellable' | 'damaged' | 'mixed' | null {
+  if (item.qtyResellable > 0 && item.qtyDamaged > 0) return 'mixed';
+  if (item.qtyResellable > 0) return 'resellable';
+  return item.qtyDamaged > 0 ? 'damaged' : null;
+}
+
+export const ReturnView = Type.Object({
+  id: Type.String(),
+  number: Type.String(),
+  orderId: Type.String(),
+  state: Type.Union(RETURN_STATES.map((state) => Type.Literal(state))),
+  note: Nullable(Type.String()),
+  decisionReason: Nullable(Type.String({ description: "the operator's words when deciding: the approval's note, or why it was rejected or canceled" })),
+  source: Nullable(Type.String({ description: 'the inventory source it was received at' })),
+  items: Type.Array(
+    Type.Object({
+      itemId: Type.String(),
+      sku: Type.String(),
+      qty: Type.Integer({ description: 'units asked to send back' }),
+      reason: Type.Union(RETURN_REASONS.map((reason) => Type.Literal(reason))),
+      note: Nullable(Type.String()),
+      qtyReceived: Type.Integer(),
+      qtyResellable: Type.Integer(),
+      qtyDamaged: Type.Integer(),
+      condition: Nullable(Type.Union([Type.Literal('resellable'), Type.Literal('damaged'), Type.Literal('mixed')])),
+    }),
+  ),
+  refundId: Nullable(Type.String({ description: 'its credit memo, once refunded' })),
+  moves: Type.Array(Type.Union((Object.keys(RETURN_MOVES) as ReturnMove[]).map((move) => Type.Literal(move))), {
+    description: 'what can happen to it next: POST /v1/returns/{id}/{move}',
+  }),
+  createdAt: Timestamp,
+  receivedAt: Nullable(Timestamp),
+  updatedAt: Timestamp,
+});
+
+export function returnView(ret: Return, items: readonly ReturnItem[], lines: ReadonlyMap<string, OrderLine>): Static<typeof ReturnView> {
+  return {
+    id: ret.id,
+    number: ret.number,
+    orderId: ret.orderId,
+    state: ret.state,
+    note: ret.note ?? null,
+    decisionReason: ret.decisionReason ?? null,
+    source: ret.sourceCode ?? null,
+    items: items.map((item) => ({
+      itemId: item.lineId,
+      sku: skuOf(lines, item.lineId),
+      qty: item.qty,
+      reason: item.reason,
+      note: item.note ?? null,
+      qtyReceived: item.qtyResellable + item.qtyDamaged,
+      qtyResellable: item.qtyResellable,
+      qtyDamaged: item.qtyDamaged,
+      condition: receivedCondition(item),
+    })),
+    refundId: ret.refundId ?? null,
+    moves: nextMoves(ret.state),
+    createdAt: ret.createdAt.toISOString(),
+    receivedAt: ret.receivedAt?.toISOString() ?? null,
+    updatedAt: ret.updatedAt.toISOString(),
   };
 }

@@ -2,7 +2,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { qtyToCancel, qtyToInvoice, qtyToRefund, qtyToShip, rowTotal, type MoneyTotals } from '../../domain/order.js';
 import type { Invoice } from '../../db/entities/invoices.js';
 import type { Order, OrderAddress, OrderEvent } from '../../db/entities/orders.js';
-import type { Refund } from '../../db/entities/refunds.js';
+import { qtyToReturn, refundedFromShipped, unitsInOpenReturns } from '../../domain/returns.js';
+import type { Refund, RefundItem } from '../../db/entities/refunds.js';
+import type { Return, ReturnItem } from '../../db/entities/returns.js';
 import type { Shipment } from '../../db/entities/shipments.js';
 import { Amount, Nullable, Timestamp } from './fields.js';
 
@@ -63,6 +65,7 @@ export const OrderView = Type.Object({
       qtyToShip: Type.Integer(),
       qtyToRefund: Type.Integer(),
       qtyToCancel: Type.Integer(),
+      qtyToReturn: Type.Integer({ description: 'shipped units the customer may still send back (SPEC §3.9)' }),
       unitPrice: Amount,
       taxAmount: Amount,
       discountAmount: Amount,
@@ -91,6 +94,7 @@ export const OrderView = Type.Object({
   invoices: Type.Array(Type.Object({ id: Type.String(), number: Type.String(), state: Type.String(), grandTotal: Amount })),
   shipments: Type.Array(Type.Object({ id: Type.String(), number: Type.String(), state: Type.String() })),
   refunds: Type.Array(Type.Object({ id: Type.String(), number: Type.String(), grandTotal: Amount })),
+  returns: Type.Array(Type.Object({ id: Type.String(), number: Type.String(), state: Type.String() })),
   refundWindowEndsAt: Nullable(Timestamp),
   createdAt: Timestamp,
   updatedAt: Timestamp,
@@ -100,7 +104,8 @@ export type OrderView = Static<typeof OrderView>;
 export interface OrderDocuments {
   invoices: readonly Invoice[];
   shipments: readonly Shipment[];
-  refunds: readonly Refund[];
+  refunds: readonly (Refund & { items: readonly RefundItem[] })[];
+  returns: readonly (Return & { items: readonly ReturnItem[] })[];
   money: MoneyTotals;
   refundWindowEndsAt: Date | null;
 }
@@ -138,6 +143,11 @@ export function orderView(order: Order, documents: OrderDocuments): OrderView {
       qtyToShip: qtyToShip(line),
       qtyToRefund: qtyToRefund(line),
       qtyToCancel: qtyToCancel(line),
+      qtyToReturn: qtyToReturn({
+        ...line,
+        refundedFromShipped: refundedFromShipped(line.id, documents.refunds),
+        inOpenReturns: unitsInOpenReturns(line.id, documents.returns),
+      }),
       unitPrice: line.unitPrice,
       taxAmount: line.taxAmount,
       discountAmount: line.discountAmount,
@@ -161,6 +171,7 @@ export function orderView(order: Order, documents: OrderDocuments): OrderView {
     invoices: documents.invoices.map((i) => ({ id: i.id, number: i.number, state: i.state, grandTotal: i.grandTotal })),
     shipments: documents.shipments.map((s) => ({ id: s.id, number: s.number, state: s.state })),
     refunds: documents.refunds.map((r) => ({ id: r.id, number: r.number, grandTotal: r.grandTotal })),
+    returns: documents.returns.map((r) => ({ id: r.id, number: r.number, state: r.state })),
     refundWindowEndsAt: documents.refundWindowEndsAt?.toISOString() ?? null,
     createdAt: order.createdAt.toISOString(),
     updatedAt: order.updatedAt.toISOString(),

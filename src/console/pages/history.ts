@@ -16,6 +16,12 @@ const ACTIONS: Readonly<Record<string, { noun: string; done: string }>> = {
   'shipment.create': { noun: 'Shipment', done: 'Shipped' },
   'shipment.deliver': { noun: 'Delivery', done: 'Delivered' },
   'refund.create': { noun: 'Refund', done: 'Refunded' },
+  'return.request': { noun: 'Return request', done: 'Return requested' },
+  'return.approve': { noun: 'Return approval', done: 'Return approved' },
+  'return.reject': { noun: 'Return rejection', done: 'Return rejected' },
+  'return.cancel': { noun: 'Return cancellation', done: 'Return canceled' },
+  'return.receive': { noun: 'Return receipt', done: 'Return received' },
+  'return.refund': { noun: 'Return refund', done: 'Return refunded' },
 };
 
 /** Entries of the history that are not actions: status changes, refusals and the work done after commit. */

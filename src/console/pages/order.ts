@@ -31,6 +31,7 @@ const orderUrl = (order: Order) => `${CONSOLE}/orders/${order.id}`;
 const RUNNING = new Set(['queued', 'processing']);
 const INVOICE_STATES = { paid: 'Paid', pending: 'Pending', overdue: 'Overdue' };
 const SHIPMENT_STATES = { dispatched: 'Dispatched', delivered: 'Delivered' };
+const RETURN_STATES = { requested: 'Requested', approved: 'Approved', rejected: 'Rejected', canceled: 'Canceled', received: 'Received', refunded: 'Refunded' };
 
 function opener(order: Order, form: FormDefinition, label: string, target: string | null): SafeHtml {
   return html`<form method="get" action="${orderUrl(order)}#open-form" class="opener">
@@ -40,7 +41,7 @@ function opener(order: Order, form: FormDefinition, label: string, target: strin
   </form>`;
 }
 
-/** The buttons of forms about one document (pay an invoice, record a shipment's delivery), in that document's row. */
+/** The buttons of forms about one document (pay an invoice, record a delivery, move a return), in that document's row. */
 function documentOpeners(figures: OrderFigures, documentId: string): SafeHtml[] {
   return FORMS.filter((form) => form.documents).flatMap((form) =>
     form.openers(figures).filter((o) => o.target === documentId).map((o) => opener(figures.order, form, o.label, o.target)),
@@ -51,7 +52,7 @@ function documentOpeners(figures: OrderFigures, documentId: string): SafeHtml[] 
 function outcomeBox(action: Action, figures: OrderFigures): SafeHtml {
   const noun = actionNoun(action.type);
   if (action.status === 'succeeded') {
-    const documents = [...figures.invoices, ...figures.shipments, ...figures.refunds];
+    const documents = [...figures.invoices, ...figures.shipments, ...figures.refunds, ...figures.returns];
     const created = Object.values(action.result ?? {}).flatMap((id) => documents.filter((d) => d.id === id).map((d) => d.number));
     return html`<div class="notice notice-ok" role="status"><p><strong>Applied:</strong> ${noun}${created.length ? html` ${created.join(', ')}` : ''}.</p></div>`;
   }
@@ -112,7 +113,7 @@ function address(title: string, a: Order['billingAddress']): SafeHtml {
 }
 
 function linesTable(order: Order): SafeHtml {
-  const columns = ['Ordered', 'Invoiced', 'Shipped', 'Refunded', 'Canceled', 'To invoice', 'To ship', 'To refund', 'To cancel'];
+  const columns = ['Ordered', 'Invoiced', 'Shipped', 'Refunded', 'Canceled', 'To invoice', 'To ship', 'To refund', 'To cancel', 'To return'];
   return html`<section><h2>Lines</h2><div class="scroll"><table class="lines">
     <thead><tr><th scope="col">SKU</th><th scope="col">Item</th><th scope="col" class="num">Unit price</th>${columns.map(
       (c) => html`<th scope="col" class="num">${c}</th>`,
@@ -121,7 +122,7 @@ function linesTable(order: Order): SafeHtml {
       (line) => html`<tr>
         <th scope="row">${line.sku}</th><td>${line.name}${line.stockable ? '' : html` <small>(not shipped)</small>`}</td>
         <td class="num">${money(line.unitPrice, order.currency)}</td>
-        ${[line.qtyOrdered, line.qtyInvoiced, line.qtyShipped, line.qtyRefunded, line.qtyCanceled, line.qtyToInvoice, line.qtyToShip, line.qtyToRefund, line.qtyToCancel].map(
+        ${[line.qtyOrdered, line.qtyInvoiced, line.qtyShipped, line.qtyRefunded, line.qtyCanceled, line.qtyToInvoice, line.qtyToShip, line.qtyToRefund, line.qtyToCancel, line.qtyToReturn].map(
           (n) => html`<td class="num">${n}</td>`,
         )}
         <td class="num">${money(line.taxAmount, order.currency)}</td><td class="num">${money(line.discountAmount, order.currency)}</td>
@@ -142,7 +143,7 @@ function totals(order: Order): SafeHtml {
 }
 
 function documents(figures: OrderFigures, viewer: Viewer): SafeHtml {
-  const { order, invoices, shipments, refunds } = figures;
+  const { order, invoices, shipments, refunds, returns } = figures;
   const none = (what: string) => html`<p class="empty">No ${what} yet.</p>`;
   const sku = (itemId: string) => order.items.find((line) => line.id === itemId)?.sku ?? itemId;
   const units = (items: { itemId: string; qty: number }[]) =>
@@ -170,7 +171,17 @@ function documents(figures: OrderFigures, viewer: Viewer): SafeHtml {
       <td>${units(refund.items.filter((item) => item.returnToStock)) || '—'}</td>
       <td class="num">${money(refund.grandTotal, order.currency)}</td><td>${refund.reason ?? '—'}</td>
       <td>${refund.paymentStatus}</td><td>${timeOf(refund.createdAt, viewer)}</td>
-      <td><a href="${CONSOLE}/refunds/${refund.id}/pdf">PDF of ${refund.number}</a></td></tr>`)}</tbody></table></div>`}</section>`;
+      <td><a href="${CONSOLE}/refunds/${refund.id}/pdf">PDF of ${refund.number}</a></td></tr>`)}</tbody></table></div>`}</section>
+  <section><h2>Returns</h2>${returns.length === 0 ? none('returns') : html`<div class="scroll"><table>
+    <thead><tr><th scope="col">Number</th><th scope="col">State</th><th scope="col">Asked</th><th scope="col">Arrived resellable</th><th scope="col">Arrived damaged</th><th scope="col">Source</th><th scope="col">Requested</th><th scope="col">Document</th><th scope="col"></th></tr></thead>
+    <tbody>${returns.map((ret) => html`<tr>
+      <th scope="row">${ret.number}</th><td>${badge(ret.state, RETURN_STATES)}${ret.decisionReason ? html` <small>(${ret.decisionReason})</small>` : ''}</td>
+      <td>${units(ret.items)}</td>
+      <td>${units(ret.items.map((item) => ({ itemId: item.itemId, qty: item.qtyResellable }))) || '—'}</td>
+      <td>${units(ret.items.map((item) => ({ itemId: item.itemId, qty: item.qtyDamaged }))) || '—'}</td>
+      <td>${ret.source ?? '—'}</td><td>${timeOf(ret.createdAt, viewer)}</td>
+      <td><a href="${CONSOLE}/returns/${ret.id}/pdf">Return slip ${ret.number}</a></td>
+      <td>${documentOpeners(figures, ret.id)}</td></tr>`)}</tbody></table></div>`}</section>`;
 }
 
 export function orderPage(viewer: Viewer, data: OrderPage): string {

@@ -4,6 +4,7 @@ import { InventoryItem, InventorySource, Stock } from './inventory.js';
 import { Invoice, InvoiceItem } from './invoices.js';
 import { Order, OrderAddress, OrderEvent, OrderLine } from './orders.js';
 import { Refund, RefundItem } from './refunds.js';
+import { Return, ReturnItem } from './returns.js';
 import { Shipment, ShipmentItem } from './shipments.js';
 
 /**
@@ -25,6 +26,8 @@ export const entities = [
   ShipmentItem,
   Refund,
   RefundItem,
+  Return,
+  ReturnItem,
   OutboxMessage,
   Email,
   WebhookSubscription,

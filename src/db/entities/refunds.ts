@@ -20,6 +20,8 @@ export const Refund = defineEntity({
     reason: p.string().nullable(),
     paymentStatus: p.string().$type<'pending' | 'succeeded' | 'failed'>(),
     paymentReference: p.string().nullable(),
+    /** The return this is the credit memo of. */
+    returnId: p.uuid().nullable(),
     createdAt: timestamp(),
     updatedAt: timestamp(),
   },
