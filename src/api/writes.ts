@@ -6,12 +6,14 @@ import type { ActionRoute } from '../actions/definition.js';
 import { actionDefinition, actionDefinitions } from '../actions/registry.js';
 import { Uuid } from '../actions/schemas.js';
 import { uuidv7 } from '../db/ids.js';
+import { isRejectionCode } from '../domain/errors.js';
 import type { Runtime } from '../runtime.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Action } from '../db/entities/actions.js';
 import { sendProblem } from './plugins/errors.js';
 import { notFound, Problem } from './problem.js';
-import { ActionView, actionView } from './views/actions.js';
+import { answer, header } from './openapi.js';
+import { ActionView, actionView, typedActionView, typeName } from './views/actions.js';
 import type { Intake } from './intake.js';
 
 export const MAX_WAIT_SECONDS = 30;
@@ -28,6 +30,31 @@ export const WriteHeaders = Type.Object({
 });
 
 export const WriteAccepted = Type.Object({ orderId: Type.String(), action: ActionView });
+
+/** What a write answers in the document: the action of its own type, and where to look next. */
+function documentedAnswers(definition: { type: string; result: TObject }) {
+  const accepted = Type.Object(
+    { orderId: Type.String({ description: 'the order the action belongs to' }), action: typedActionView(definition) },
+    { title: `${typeName(definition.type)}Accepted` },
+  );
+  const applied = header('with `Prefer: wait`: the wait that was applied, `wait=N`');
+  return {
+    201: answer('Applied within the wait of `Prefer: wait`; `Location` is what it created (or changed)', accepted, {
+      location: header('the resource the action created or changed'),
+      'preference-applied': applied,
+    }),
+    202: answer('Recorded and queued; a worker applies it (without `Prefer: wait`, or when the wait ran out)', accepted, {
+      location: header('the action: `/v1/actions/{id}`'),
+      'preference-applied': applied,
+    }),
+  };
+}
+
+/** `order.place` → `placeOrder`: the operation of an action type's route. */
+const operationIdOf = (type: string) => {
+  const [noun = '', verb = ''] = type.split('.');
+  return `${verb}${typeName(noun)}`;
+};
 
 /** The Idempotency-Key header: 1–255 visible ASCII characters. */
 export function idempotencyKey(request: FastifyRequest, required: boolean): string | undefined {
@@ -76,7 +103,7 @@ export async function answerWrite(request: FastifyRequest, reply: FastifyReply, 
   if (wait !== null && action.status === 'succeeded') {
     return reply.code(201).header('location', createdLocation(action)).send(body);
   }
-  if (wait !== null && action.status === 'rejected' && action.error) {
+  if (wait !== null && action.status === 'rejected' && action.error && isRejectionCode(action.error.code)) {
     return sendProblem(
       reply,
       new Problem(422, action.error.code, 'Action rejected', action.error.message, { action: body.action }),
@@ -144,16 +171,19 @@ export const writeRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: 
     const { route } = definition;
     if (!route) continue;
     const params: TObject = route.target.kind === 'new-order' ? Type.Object({}) : IdParams(route.target.kind === 'order' ? 'order' : route.target.noun);
-    const body: TObject = definition.body;
+    const operationId = operationIdOf(definition.type);
+    // Named after its operation in the document (PlaceOrderBody, …).
+    const body: TObject = { ...definition.body, title: `${operationId.charAt(0).toUpperCase()}${operationId.slice(1)}Body` };
     app.post(
       route.path,
       {
-        config: { role: route.role },
+        config: { role: route.role, actionType: definition.type, keyRequired: route.keyRequired ?? false, documented: documentedAnswers(definition) },
         // Bodies of order actions are all optional fields: an empty POST means "no options".
         preValidation: async (request) => {
           if (request.body === undefined || request.body === null) request.body = {};
         },
         schema: {
+          operationId,
           summary: route.summary,
           tags: [route.tag],
           params,

@@ -977,12 +977,18 @@ beforeAll(async () => {
   port = (h.app.server.address() as AddressInfo).port;
 
   // The write routes and their body schemas, as the API documents them.
-  const doc = (await h.get('/docs/json', { key: null })).json<{ paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: JsonSchema }> } }>> }>();
+  const doc = (await h.get('/docs/json', { key: null })).json<{
+    paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: JsonSchema & { $ref?: string } }> } }>>;
+    components: { schemas: Record<string, JsonSchema> };
+  }>();
+  // A body is a named schema of the document's components.
+  const resolved = (schema: (JsonSchema & { $ref?: string }) | undefined) =>
+    schema?.$ref ? doc.components.schemas[schema.$ref.replace('#/components/schemas/', '')] : schema;
   schemas = new Map();
   for (const [path, operations] of Object.entries(doc.paths)) {
     for (const [method, operation] of Object.entries(operations)) {
       if (['post', 'put', 'patch', 'delete'].includes(method)) {
-        schemas.set(`${method.toUpperCase()} ${path}`, operation.requestBody?.content['application/json']?.schema);
+        schemas.set(`${method.toUpperCase()} ${path}`, resolved(operation.requestBody?.content['application/json']?.schema));
       }
     }
   }

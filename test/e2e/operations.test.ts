@@ -112,7 +112,7 @@ describe('OpenAPI', () => {
     const place = document.paths['/v1/orders'].post;
     expect(place.security).toEqual([{ bearer: [] }]);
     expect(Object.keys(place.responses).sort()).toEqual(
-      ['201', '202', '400', '401', '403', '404', '409', '413', '415', '422', '429', '503'].sort(),
+      ['201', '202', '400', '401', '409', '413', '415', '422', '429', '503'].sort(),
     );
     expect(document.paths['/health/live'].get.security).toEqual([]);
   });

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import fp from 'fastify-plugin';
 import { isDatabaseUnavailable } from '../../db/errors.js';
-import { Problem, problemBody, type ProblemField } from '../problem.js';
+import { Problem, problemBody, type ProblemCode, type ProblemField } from '../problem.js';
 
 interface AjvError {
   instancePath: string;
@@ -25,7 +25,7 @@ function validationFields(errors: readonly AjvError[], part: string | undefined)
   });
 }
 
-const FASTIFY_CODES: Record<string, { status: number; code: string; title: string }> = {
+const FASTIFY_CODES: Record<string, { status: number; code: ProblemCode; title: string }> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'MALFORMED_JSON', title: 'Malformed JSON' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'MALFORMED_JSON', title: 'Malformed JSON' },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', title: 'Payload too large' },
@@ -40,7 +40,7 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; title: strin
  * parameter over the length limit. Fastify's `frameworkErrors` option.
  */
 export function frameworkErrors(error: FastifyError, _request: unknown, reply: FastifyReply): FastifyReply {
-  const known = FASTIFY_CODES[error.code] ?? { status: 400, code: 'BAD_REQUEST', title: 'Bad request' };
+  const known = FASTIFY_CODES[error.code] ?? { status: 400, code: 'BAD_REQUEST' as const, title: 'Bad request' };
   return sendProblem(reply, new Problem(known.status, known.code, known.title, error.message));
 }
 
@@ -51,7 +51,7 @@ export function frameworkErrors(error: FastifyError, _request: unknown, reply: F
  */
 export function clientErrors(this: FastifyInstance, error: NodeJS.ErrnoException, socket: Socket): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, title, detail] =
+  const [status, code, title, detail]: [number, ProblemCode, string, string] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
       ? [408, 'REQUEST_TIMEOUT', 'Request timeout', 'The request did not arrive in time; send it again, all at once.']
       : error.code === 'HPE_HEADER_OVERFLOW'

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
 import fp from 'fastify-plugin';
 import type { Metrics } from '../../metrics.js';
 
@@ -18,7 +19,12 @@ export const metricsPlugin = fp(
     if (!options.serveHere) return;
     app.get(
       '/metrics',
-      { config: { role: 'admin' }, schema: { summary: 'Prometheus metrics', tags: ['operations'] } },
+      {
+        config: {
+          role: 'admin',
+          documented: { 200: { description: 'Prometheus text format', content: { 'text/plain': { schema: Type.String() } } } },
+        },
+        schema: { operationId: 'getMetrics', summary: 'Prometheus metrics', tags: ['operations'] } },
       async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
     );
   },

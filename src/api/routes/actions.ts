@@ -7,6 +7,7 @@ import { Order } from '../../db/entities/orders.js';
 import type { Runtime } from '../../runtime.js';
 import { cursorCodec } from '../cursor.js';
 import type { Intake } from '../intake.js';
+import { ActionUnion, answer } from '../openapi.js';
 import { notFound } from '../problem.js';
 import { ActionView, actionView } from '../views/actions.js';
 import { knownOrder, mayRead, preferredWait } from '../writes.js';
@@ -28,7 +29,7 @@ export const UnfinishedAction = Type.Object({
   ...ActionView.properties,
   queue: Type.String({ description: 'the BullMQ queue of its job, whose id is the action id (bull-board: /admin/queues/queue/{queue}/{id})' }),
   orderNumber: Type.Union([Type.String(), Type.Null()], { description: 'null while the order is not placed' }),
-});
+}, { title: 'UnfinishedAction' });
 
 /** Where a page ended: the last action's place in the order actions were accepted. */
 const actionCursor = cursorCodec(Type.Object({ seq: Type.Integer({ minimum: 1 }) }, { additionalProperties: false }));
@@ -38,9 +39,9 @@ export const actionRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake:
   app.get(
     '/v1/actions/:id',
     {
-      config: { role: 'storefront' },
+      config: { role: 'storefront', documented: { 200: answer('The action as it is now (or once it ended, with `Prefer: wait`)', ActionUnion) } },
       schema: {
-        summary: 'Read an action; with Prefer: wait=N, once it has ended or N seconds passed',
+        operationId: 'getAction', summary: 'Read an action; with Prefer: wait=N, once it has ended or N seconds passed',
         tags: ['actions'],
         params: Type.Object({ id: Uuid('action id') }),
         headers: Type.Object({ prefer: Type.Optional(Type.String({ description: 'wait=N (N ≤ 30)' })) }),
@@ -67,7 +68,7 @@ export const actionRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake:
     {
       config: { role: 'admin' },
       schema: {
-        summary: 'Unfinished actions (queued, processing or failed), newest first',
+        operationId: 'listUnfinishedActions', summary: 'Unfinished actions (queued, processing or failed), newest first',
         tags: ['actions'],
         querystring: ListQuery,
         response: { 200: Type.Object({ items: Type.Array(UnfinishedAction), nextCursor: Type.Union([Type.String(), Type.Null()]) }) },

@@ -28,7 +28,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = a
     '/v1/invoices/:id',
     {
       config: { role: 'admin' },
-      schema: { summary: 'Read an invoice', tags: ['invoices'], params: DocumentParams('invoice'), response: { 200: InvoiceView } },
+      schema: { operationId: 'getInvoice', summary: 'Read an invoice', tags: ['invoices'], params: DocumentParams('invoice'), response: { 200: InvoiceView } },
     },
     async (request) => {
       const fork = em();
@@ -43,7 +43,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = a
     '/v1/shipments/:id',
     {
       config: { role: 'admin' },
-      schema: { summary: 'Read a shipment', tags: ['shipments'], params: DocumentParams('shipment'), response: { 200: ShipmentView } },
+      schema: { operationId: 'getShipment', summary: 'Read a shipment', tags: ['shipments'], params: DocumentParams('shipment'), response: { 200: ShipmentView } },
     },
     async (request) => {
       const fork = em();
@@ -58,7 +58,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = a
     '/v1/refunds/:id',
     {
       config: { role: 'admin' },
-      schema: { summary: 'Read a refund (credit memo)', tags: ['refunds'], params: DocumentParams('refund'), response: { 200: RefundView } },
+      schema: { operationId: 'getRefund', summary: 'Read a refund (credit memo)', tags: ['refunds'], params: DocumentParams('refund'), response: { 200: RefundView } },
     },
     async (request) => {
       const fork = em();
@@ -73,7 +73,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = a
     '/v1/returns/:id',
     {
       config: { role: 'storefront' },
-      schema: { summary: 'Read a return', tags: ['returns'], params: DocumentParams('return'), response: { 200: ReturnView } },
+      schema: { operationId: 'getReturn', summary: 'Read a return', tags: ['returns'], params: DocumentParams('return'), response: { 200: ReturnView } },
     },
     async (request) => {
       const fork = em();
@@ -96,6 +96,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = a
       {
         config: { role },
         schema: {
+          operationId: `get${kind[0]!.toUpperCase()}${kind.slice(1)}Pdf`,
           summary,
           tags: [`${kind}s`],
           params: DocumentParams(kind),

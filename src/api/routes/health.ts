@@ -18,7 +18,7 @@ async function check(probe: () => Promise<unknown>): Promise<{ ok: boolean; erro
 export const healthRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = async (app, { runtime }) => {
   app.get(
     '/health/live',
-    { schema: { summary: 'The process is up', tags: ['operations'], response: { 200: Type.Object({ status: Type.String() }) } } },
+    { schema: { operationId: 'getLiveness', summary: 'The process is up', tags: ['operations'], response: { 200: Type.Object({ status: Type.String() }) } } },
     async () => ({ status: 'ok' }),
   );
 
@@ -26,7 +26,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = asy
     '/health/ready',
     {
       schema: {
-        summary: 'PostgreSQL and Redis answer and migrations are applied',
+        operationId: 'getReadiness', summary: 'PostgreSQL and Redis answer and migrations are applied',
         tags: ['operations'],
         response: { 200: Readiness, 503: Readiness },
       },

@@ -17,7 +17,7 @@ export const SourceView = Type.Object({
   name: Type.String(),
   contactEmail: Type.Union([Type.String(), Type.Null()]),
   active: Type.Boolean(),
-});
+}, { title: 'Source' });
 
 const StockBody = Strict({
   sources: Type.Record(SourceCode, Type.Integer({ minimum: 0, maximum: 1_000_000_000 }), {
@@ -30,7 +30,7 @@ export const StockView = Type.Object({
   sources: Type.Array(Type.Object({ code: Type.String(), onHand: Type.Integer(), active: Type.Boolean() })),
   reserved: Type.Integer(),
   salable: Type.Integer({ description: 'on hand over active sources minus reserved' }),
-});
+}, { title: 'Stock' });
 
 const sourceView = (source: InventorySource) => ({
   code: source.code,
@@ -56,10 +56,10 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = 
     {
       config: { role: 'admin' },
       schema: {
-        summary: 'Create or update an inventory source',
+        operationId: 'putInventorySource', summary: 'Create or update an inventory source',
         tags: ['inventory'],
         params: Type.Object({ code: SourceCode }),
-        body: SourceBody,
+        body: { ...SourceBody, title: 'PutInventorySourceBody' },
         response: { 200: SourceView, 201: SourceView },
       },
     },
@@ -86,7 +86,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = 
     {
       config: { role: 'admin' },
       schema: {
-        summary: 'Every inventory source, by code',
+        operationId: 'listInventorySources', summary: 'Every inventory source, by code',
         tags: ['inventory'],
         response: { 200: Type.Object({ items: Type.Array(SourceView) }) },
       },
@@ -102,7 +102,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = 
     {
       config: { role: 'admin' },
       schema: {
-        summary: 'Stock of every managed SKU, in SKU order: on hand per source, reserved, salable',
+        operationId: 'listStock', summary: 'Stock of every managed SKU, in SKU order: on hand per source, reserved, salable',
         tags: ['inventory'],
         querystring: ItemsQuery,
         response: { 200: Type.Object({ items: Type.Array(StockView), nextCursor: Type.Union([Type.String(), Type.Null()]) }) },
@@ -123,12 +123,12 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = 
   app.put(
     '/v1/inventory/items/:sku',
     {
-      config: { role: 'admin' },
+      config: { role: 'admin', problems: [422] }, // UNKNOWN_SOURCE
       schema: {
-        summary: 'Set the on-hand quantity of a SKU at every source; makes the SKU stock-managed',
+        operationId: 'putStock', summary: 'Set the on-hand quantity of a SKU at every source; makes the SKU stock-managed',
         tags: ['inventory'],
         params: Type.Object({ sku: Sku }),
-        body: StockBody,
+        body: { ...StockBody, title: 'PutStockBody' },
         response: { 200: StockView },
       },
     },
@@ -166,7 +166,7 @@ export const inventoryRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = 
     {
       config: { role: 'admin' },
       schema: {
-        summary: 'Stock of a SKU: on hand per source, reserved, salable',
+        operationId: 'getStock', summary: 'Stock of a SKU: on hand per source, reserved, salable',
         tags: ['inventory'],
         params: Type.Object({ sku: Sku }),
         response: { 200: StockView },

@@ -85,7 +85,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = asyn
     {
       config: { role: 'admin' },
       schema: {
-        summary: 'List orders, newest first',
+        operationId: 'listOrders', summary: 'List orders, newest first',
         tags: ['orders'],
         querystring: ListQuery,
         response: { 200: Type.Object({ items: Type.Array(OrderSummary), nextCursor: Type.Union([Type.String(), Type.Null()]) }) },
@@ -123,7 +123,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = asyn
     '/v1/orders/:id',
     {
       config: { role: 'storefront' },
-      schema: { summary: 'Read an order', tags: ['orders'], params: OrderParams, response: { 200: OrderView } },
+      schema: { operationId: 'getOrder', summary: 'Read an order', tags: ['orders'], params: OrderParams, response: { 200: OrderView } },
     },
     async (request) => {
       const fork = em();
@@ -147,7 +147,7 @@ export const orderRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = asyn
     {
       config: { role: 'admin' },
       schema: {
-        summary: "An order's history, oldest first",
+        operationId: 'getOrderHistory', summary: "An order's history, oldest first",
         tags: ['orders'],
         params: OrderParams,
         response: { 200: Type.Object({ items: Type.Array(EventView) }) },

@@ -5,12 +5,13 @@ import { WebhookDelivery, WebhookSubscription } from '../../db/entities/effects.
 import { uuidv7 } from '../../db/ids.js';
 import { WEBHOOK_EVENT_TYPES } from '../../domain/follow-ups.js';
 import { newSecret } from '../../effects/webhooks.js';
+import { answer } from '../openapi.js';
 import { DELIVER_JOB } from '../../queues/names.js';
 import { recordFollowUp } from '../../queues/outbox.js';
 import { announceSubscriptions } from '../../db/webhooks.js';
 import { checkOutboundUrl, OutboundRefusedError } from '../../net/outbound.js';
 import type { Runtime } from '../../runtime.js';
-import { notFound, Problem } from '../problem.js';
+import { notFound, Problem, type ProblemCode } from '../problem.js';
 
 const EventType = Type.Union([...WEBHOOK_EVENT_TYPES, '*'].map((type) => Type.Literal(type)));
 
@@ -28,7 +29,7 @@ const SubscriptionView = Type.Object({
   eventTypes: Type.Array(Type.String()),
   createdAt: Type.String({ format: 'date-time' }),
   secret: Type.Optional(Type.String({ description: 'only in the answer that created it' })),
-});
+}, { title: 'WebhookSubscription' });
 
 const DeliveryView = Type.Object({
   id: Type.String(),
@@ -43,7 +44,7 @@ const DeliveryView = Type.Object({
   lastError: Type.Union([Type.String(), Type.Null()]),
   createdAt: Type.String({ format: 'date-time' }),
   deliveredAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
-});
+}, { title: 'WebhookDelivery' });
 
 const subscriptionView = (s: WebhookSubscription): Static<typeof SubscriptionView> => ({
   id: s.id,
@@ -73,7 +74,7 @@ async function checkSubscriberUrl(url: string, runtime: Runtime): Promise<void> 
     await checkOutboundUrl(url, runtime.config.outbound);
   } catch (error) {
     if (!(error instanceof OutboundRefusedError)) throw error;
-    const [code, title] =
+    const [code, title]: [ProblemCode, string] =
       error.reason === 'unresolvable' ? ['WEBHOOK_URL_UNRESOLVABLE', 'Webhook URL does not resolve'] : ['WEBHOOK_URL_FORBIDDEN', 'Webhook URL not allowed'];
     throw new Problem(400, code, title, `The webhook URL is refused: ${error.message}.`, { errors: [{ path: '/url', message: error.message }] });
   }
@@ -90,7 +91,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = as
     '/v1/webhooks',
     {
       config: { role: 'admin' },
-      schema: { summary: 'Subscribe a URL to events', tags, body: SubscriptionBody, response: { 201: SubscriptionView } },
+      schema: { operationId: 'createWebhook', summary: 'Subscribe a URL to events', tags, body: { ...SubscriptionBody, title: 'CreateWebhookBody' }, response: { 201: SubscriptionView } },
     },
     async (request, reply) => {
       await checkSubscriberUrl(request.body.url, runtime);
@@ -115,7 +116,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = as
 
   app.get(
     '/v1/webhooks',
-    { config: { role: 'admin' }, schema: { summary: 'List subscriptions', tags, response: { 200: Type.Object({ items: Type.Array(SubscriptionView) }) } } },
+    { config: { role: 'admin' }, schema: { operationId: 'listWebhooks', summary: 'List subscriptions', tags, response: { 200: Type.Object({ items: Type.Array(SubscriptionView) }) } } },
     async () => ({
       items: (await em().find(WebhookSubscription, { deletedAt: null }, { orderBy: { createdAt: 'asc' } })).map(subscriptionView),
     }),
@@ -123,7 +124,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = as
 
   app.delete(
     '/v1/webhooks/:id',
-    { config: { role: 'admin' }, schema: { summary: 'Unsubscribe (pending deliveries stop)', tags, params: IdParams('subscription') } },
+    { config: { role: 'admin', documented: { 204: answer('Unsubscribed') } }, schema: { operationId: 'deleteWebhook', summary: 'Unsubscribe (pending deliveries stop)', tags, params: IdParams('subscription') } },
     async (request, reply) => {
       const fork = em();
       const updated = await fork.nativeUpdate(WebhookSubscription, { id: request.params.id, deletedAt: null }, { deletedAt: new Date() });
@@ -138,7 +139,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = as
     {
       config: { role: 'admin' },
       schema: {
-        summary: 'The delivery log of a subscription, newest first',
+        operationId: 'listWebhookDeliveries', summary: 'The delivery log of a subscription, newest first',
         tags,
         params: IdParams('subscription'),
         querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }) }, { additionalProperties: false }),
@@ -161,7 +162,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = as
     '/v1/webhook-deliveries/:id/redeliver',
     {
       config: { role: 'admin' },
-      schema: { summary: 'Send a delivery again, whatever its state', tags, params: IdParams('delivery'), response: { 202: DeliveryView } },
+      schema: { operationId: 'redeliverWebhookDelivery', summary: 'Send a delivery again, whatever its state', tags, params: IdParams('delivery'), response: { 202: DeliveryView } },
     },
     async (request, reply) => {
       const fork = em();

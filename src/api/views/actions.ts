@@ -1,4 +1,4 @@
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TObject } from '@sinclair/typebox';
 import type { Action } from '../../db/entities/actions.js';
 import { Nullable, Timestamp } from './fields.js';
 
@@ -16,6 +16,23 @@ export const ActionView = Type.Object({
   finishedAt: Nullable(Timestamp),
 });
 export type ActionView = Static<typeof ActionView>;
+
+/** `order.place` → `OrderPlace`: the name of an action type in schema and operation names. */
+export const typeName = (type: string) =>
+  type
+    .split(/[._]/)
+    .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
+    .join('');
+
+/**
+ * An action of one type, for the OpenAPI document: its `type` a constant and its `result` the definition's (the
+ * ids of what it created), so a generated client reads them without casts.
+ */
+export const typedActionView = (definition: { type: string; result: TObject }) =>
+  Type.Object(
+    { ...ActionView.properties, type: Type.Literal(definition.type), result: Nullable(definition.result) },
+    { title: `${typeName(definition.type)}Action`, description: `A ${definition.type} action; \`result\` once it succeeded.` },
+  );
 
 export function actionView(action: Action): ActionView {
   return {

@@ -49,7 +49,7 @@ export const InvoiceView = Type.Object({
   grandTotal: Amount,
   paidAmount: Amount,
   createdAt: Timestamp,
-});
+}, { title: 'Invoice' });
 
 export function invoiceView(
   invoice: Invoice,
@@ -90,7 +90,7 @@ export const RefundView = Type.Object({
   reason: Nullable(Type.String()),
   paymentStatus: Type.String(),
   createdAt: Timestamp,
-});
+}, { title: 'Refund' });
 
 export function refundView(
   refund: Refund,
@@ -127,7 +127,7 @@ export const ShipmentView = Type.Object({
   items: Type.Array(Type.Object({ itemId: Type.String(), sku: Type.String(), qty: Type.Integer() })),
   deliveredAt: Nullable(Timestamp),
   createdAt: Timestamp,
-});
+}, { title: 'Shipment' });
 
 export function shipmentView(
   shipment: Shipment,
@@ -183,7 +183,7 @@ export const ReturnView = Type.Object({
   createdAt: Timestamp,
   receivedAt: Nullable(Timestamp),
   updatedAt: Timestamp,
-});
+}, { title: 'Return' });
 
 export function returnView(ret: Return, items: readonly ReturnItem[], lines: ReadonlyMap<string, OrderLine>): Static<typeof ReturnView> {
   return {

@@ -98,7 +98,7 @@ export const OrderView = Type.Object({
   refundWindowEndsAt: Nullable(Timestamp),
   createdAt: Timestamp,
   updatedAt: Timestamp,
-});
+}, { title: 'Order' });
 export type OrderView = Static<typeof OrderView>;
 
 export interface OrderDocuments {
@@ -187,7 +187,7 @@ export const OrderSummary = Type.Object({
   customerEmail: Type.String(),
   grandTotal: Amount,
   createdAt: Timestamp,
-});
+}, { title: 'OrderSummary' });
 
 export function orderSummary(order: Order): Static<typeof OrderSummary> {
   return {
@@ -209,7 +209,7 @@ export const EventView = Type.Object({
   actionId: Nullable(Type.String()),
   data: Type.Record(Type.String(), Type.Unknown()),
   createdAt: Timestamp,
-});
+}, { title: 'HistoryEvent' });
 
 export function eventView(event: OrderEvent): Static<typeof EventView> {
   return {
