@@ -247,6 +247,16 @@ try {
     results.intakeP50Ms = fixed.latency.p50;
     results.intakeP99Ms = fixed.latency.p99;
     results.intakeFixedRps = Math.round(fixed.requests.average);
+    // Two API processes sharing the load (as behind a balancer): the same 64 connections, half to each.
+    const secondPort = await freePort();
+    const second = await spawnNode('src/start-api.ts', { ...orderflowEnv, PORT: String(secondPort) }, { url: `http://127.0.0.1:${secondPort}/health/ready` });
+    const both = await Promise.all(
+      [port, secondPort].map((each, index) =>
+        cannon({ title: `orderflow intake, 2 API processes (${index + 1})`, url: `http://127.0.0.1:${each}`, requests: [request], connections: 32, duration: SECONDS }),
+      ),
+    );
+    results.intakeTwoProcessesRps = Math.round(both.reduce((sum, one) => sum + one.requests.average, 0));
+    await stop(second);
     await stop(api);
     await sql(`truncate actions, outbox, order_events, reservations, order_lines, order_addresses, orders cascade`);
     const flush = new Redis(redis.url);
@@ -440,6 +450,36 @@ try {
     return { rate: Math.round(actionsPerSecond), actions: sent * 4, p50Ms: Math.round(latency!.p50), p99Ms: Math.round(latency!.p99), rejected: latency!.rejected };
   };
 
+  /**
+   * Placements with `Prefer: wait=5` at a steady rate, with a worker applying them: how long a checkout waits for
+   * its answer (201 once the worker's NOTIFY arrives), not for a poll.
+   */
+  const waitAnswers = async (rate: number, seconds: number) => {
+    await truncate();
+    const { base, api, workers } = await startOrderflow();
+    const answered = await cannon({
+      title: `Prefer: wait=5 at ${rate} req/s`,
+      url: base,
+      requests: [
+        {
+          method: 'POST',
+          path: '/v1/orders',
+          headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json', prefer: 'wait=5' },
+          body: JSON.stringify(orderBody('BENCH-1')),
+          setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...req.headers, 'idempotency-key': randomUUID() } }),
+        },
+      ],
+      connections: 64,
+      overallRate: rate,
+      duration: seconds,
+    });
+    await stop(api);
+    await stop(workers);
+    const count = (status: '201' | '202') => answered.statusCodeStats?.[status]?.count ?? 0;
+    // 201: applied within the wait; 202: the wait ran out first.
+    return { rate, p50Ms: answered.latency.p50, p99Ms: answered.latency.p99, applied: count('201'), notYet: count('202'), other: answered.non2xx };
+  };
+
   const half = await lifecycle(Math.round(ORDERS / 2), `lifecycle ${Math.round(ORDERS / 2)}`, { truncate: true });
   const full = await lifecycle(ORDERS, `lifecycle ${ORDERS}`, { truncate: true });
   await truncate();
@@ -447,12 +487,15 @@ try {
   await preload(sql, STORED, 'BENCH-1');
   const stored = await lifecycle(ORDERS, `lifecycle ${ORDERS}, ${STORED} stored`, { truncate: false });
   const sustain = await sustained(full.actionsPerSecond / 2, SUSTAIN_SECONDS);
+  // 200 placements a second, or half of what this machine applies when that is less.
+  const waits = await waitAnswers(Math.min(200, Math.round(full.actionsPerSecond / 2)), SECONDS);
   const { topStatements, seqByTable, ...figures } = full;
   Object.assign(results, Object.fromEntries(Object.entries(figures).map(([k, v]) => [`lifecycle.${k}`, v])));
   results['lifecycle.halfSeconds'] = half.seconds;
   results['stored.actionsPerSecond'] = stored.actionsPerSecond;
   results['stored.seqRowsPerAction'] = stored.seqRowsPerAction;
   Object.assign(results, Object.fromEntries(Object.entries(sustain).map(([k, v]) => [`sustained.${k}`, v])));
+  Object.assign(results, Object.fromEntries(Object.entries(waits).map(([k, v]) => [`waitAnswers.${k}`, v])));
 
   const ratio = (a: number, b: number) => `${Math.round((a / b) * 100)}%`;
   const rows: [string, string, string][] = [
@@ -460,6 +503,7 @@ try {
     ['pipeline ceiling (bare worker: 1 tx, 3 inserts)', `${results.pipelineCeilingJobsPerSecond} jobs/s`, ''],
     ['orderflow intake, saturation', `${results.intakeRps} req/s`, ratio(Number(results.intakeRps), Number(results.intakeCeilingRps))],
     ['orderflow intake at 1,000 req/s: p50 / p99', `${results.intakeP50Ms} / ${results.intakeP99Ms} ms`, ''],
+    ['orderflow intake, 2 API processes, saturation', `${results.intakeTwoProcessesRps} req/s`, ratio(Number(results.intakeTwoProcessesRps), Number(results.intakeCeilingRps))],
     [`lifecycle ${full.orders} orders (${full.actions} actions)`, `${full.actionsPerSecond} actions/s`, ratio(full.actionsPerSecond, Number(results.pipelineCeilingJobsPerSecond))],
     ['lifecycle accept → applied: p50 / p99', `${full.p50Ms} / ${full.p99Ms} ms`, ''],
     ['PostgreSQL statements per action', String(full.statementsPerAction), ''],
@@ -470,6 +514,11 @@ try {
     [`rows read by sequential scans per action, ${STORED} orders stored`, String(stored.seqRowsPerAction), ''],
     [`lifecycle with ${STORED} orders stored ÷ on an empty database`, `${stored.actionsPerSecond} actions/s`, ratio(stored.actionsPerSecond, full.actionsPerSecond)],
     [`sustained load at ${sustain.rate} actions/s for ${SUSTAIN_SECONDS} s: accept → applied p50 / p99`, `${sustain.p50Ms} / ${sustain.p99Ms} ms`, ''],
+    [
+      `placements with Prefer: wait=5 at ${waits.rate} req/s: answer p50 / p99 (share answered 201, applied)`,
+      `${waits.p50Ms} / ${waits.p99Ms} ms`,
+      ratio(waits.applied, waits.applied + waits.notYet + waits.other),
+    ],
   ];
   const table = ['| measure | value | ratio |', '|---|---|---|', ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
   console.log(`\n${table}\n`);

@@ -54,6 +54,11 @@ export async function buildApp(runtime: Runtime) {
     global: false, // counted for every request, before auth: see authPlugin
     max: runtime.config.rateLimitPerMinute,
     timeWindow: 60_000,
+    // Counted in Redis, so that every API process of a deployment shares one budget per key; while Redis is
+    // unreachable requests are not limited (intake goes on from PostgreSQL alone).
+    redis: runtime.redis,
+    nameSpace: `${runtime.config.queuePrefix}:rate-limit:`,
+    skipOnError: true,
     // Per API key (by name), else per address: wrong keys and the board's logins count against the address.
     keyGenerator: (request) => (request.actor ? `key:${request.actor.name}` : `ip:${request.ip}`),
     allowList: (request) => request.url.startsWith('/health/'), // probes of load balancers and orchestrators

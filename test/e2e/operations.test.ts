@@ -163,4 +163,18 @@ describe('rate limiting', () => {
       await limited.close();
     }
   });
+
+  it('counts one budget per key across API processes that share a Redis', async () => {
+    const env = { RATE_LIMIT_PER_MINUTE: '4', QUEUE_PREFIX: `{oftest-limit-${randomUUID().slice(0, 8)}}` };
+    const [first, second] = [await startHarness({ workers: false, env }), await startHarness({ workers: false, env })];
+    try {
+      const action = `/v1/actions/${randomUUID()}`;
+      const statuses = [];
+      for (const api of [first, second, first, second, first, second]) statuses.push((await api.get(action, { key: 'storefront' })).statusCode);
+      expect(statuses).toEqual([404, 404, 404, 404, 429, 429]);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
 });
