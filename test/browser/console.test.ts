@@ -55,6 +55,18 @@ async function signIn(context: BrowserContext): Promise<Page> {
   return page;
 }
 
+/** An operator signed in for the tests of one describe block, in a browser context of their own. */
+function signedInOperator(): () => Page {
+  let context: BrowserContext | undefined;
+  let page: Page | undefined;
+  beforeAll(async () => {
+    context = await newContext();
+    page = await signIn(context);
+  });
+  afterAll(() => context?.close());
+  return () => page!;
+}
+
 const shot = (page: Page, name: string) => page.screenshot({ path: `${ARTIFACTS}/console-${name}.png`, fullPage: true });
 
 /** The texts of a table row's cells, found by the text of its first cell. */
@@ -245,16 +257,10 @@ describe('an operator takes an order from placement to refund', () => {
 });
 
 describe('a customer return, from request to credit memo', () => {
-  let context: BrowserContext;
-  let page: Page;
-
-  beforeAll(async () => {
-    context = await newContext();
-    page = await signIn(context);
-  });
-  afterAll(() => context?.close());
+  const operator = signedInOperator();
 
   it('records the request, approves it, receives one of the two units, and refunds what arrived', async () => {
+    const page = operator();
     const order = await place('web-return');
     expect((await h.post(`/v1/orders/${order.id}/invoices`, {}, { prefer: 'wait=10' })).statusCode).toBe(201);
     const shipment = { source: 'main', carrier: { code: 'ups', title: 'UPS' }, trackingNumber: '1ZRET' };
@@ -310,16 +316,10 @@ describe('a customer return, from request to credit memo', () => {
 });
 
 describe('outcomes an operator must see', () => {
-  let context: BrowserContext;
-  let page: Page;
-
-  beforeAll(async () => {
-    context = await newContext();
-    page = await signIn(context);
-  });
-  afterAll(() => context?.close());
+  const operator = signedInOperator();
 
   it('shows a refused action with its code and message, keeping what was typed', async () => {
+    const page = operator();
     const order = await place('web-refused');
     await h.post(`/v1/orders/${order.id}/invoices`, {}, { prefer: 'wait=10' });
     await page.goto(`${base}/console/orders/${order.id}`);
@@ -340,6 +340,7 @@ describe('outcomes an operator must see', () => {
   });
 
   it('refuses a malformed amount before asking the API, and records nothing', async () => {
+    const page = operator();
     const order = await place('web-malformed');
     await h.post(`/v1/orders/${order.id}/invoices`, {}, { prefer: 'wait=10' });
     await page.goto(`${base}/console/orders/${order.id}?form=refund`);
@@ -351,6 +352,7 @@ describe('outcomes an operator must see', () => {
   });
 
   it('offers Unhold instead of Invoice while the order is on hold', async () => {
+    const page = operator();
     const order = await place('web-hold');
     await page.goto(`${base}/console/orders/${order.id}`);
     await openForm(page, 'Hold…');
@@ -366,6 +368,7 @@ describe('outcomes an operator must see', () => {
   });
 
   it('says an action is still being applied, and the page catches up by itself', async () => {
+    const page = operator();
     const order = await place('web-slow');
     await page.goto(`${base}/console/orders/${order.id}?form=comment`);
     await page.getByLabel('Comment', { exact: true }).fill('Left at reception');
@@ -383,6 +386,7 @@ describe('outcomes an operator must see', () => {
   });
 
   it('lists failed actions with a link to their job in bull-board', async () => {
+    const page = operator();
     const order = await place('web-failing');
     await h.sql(`create function refuse_shipments() returns trigger language plpgsql as $$
       begin raise exception 'shipments table is read-only (simulated)'; end $$`);
@@ -411,16 +415,10 @@ describe('outcomes an operator must see', () => {
 });
 
 describe('payments, cancellation and the list filters', () => {
-  let context: BrowserContext;
-  let page: Page;
-
-  beforeAll(async () => {
-    context = await newContext();
-    page = await signIn(context);
-  });
-  afterAll(() => context?.close());
+  const operator = signedInOperator();
 
   it('registers payments on a pending invoice in yen, by keyboard, the amount typed in major units', async () => {
+    const page = operator();
     // The §4.1 order in JPY: the same integers are yen, which have no minor unit.
     const res = await h.post('/v1/orders', orderBody({ externalId: 'web-yen', currency: 'JPY' }), { key: 'storefront', idempotencyKey: newKey(), prefer: 'wait=10' });
     expect(res.statusCode, res.body).toBe(201);
@@ -464,6 +462,7 @@ describe('payments, cancellation and the list filters', () => {
   });
 
   it('cancels what is neither invoiced nor shipped', async () => {
+    const page = operator();
     const order = await place('web-cancel');
     await page.goto(`${base}/console/orders/${order.id}?form=cancel`);
     expect(await rowCells(page, '#open-form table', 'TSHIRT-M')).toEqual(['TSHIRT-M', 'T-shirt M', '2']);
@@ -475,6 +474,7 @@ describe('payments, cancellation and the list filters', () => {
   });
 
   it('filters the list by status and by the day placed in the operator’s zone', async () => {
+    const page = operator();
     const today = new Intl.DateTimeFormat('en-CA', { timeZone: ZONE }).format(new Date());
     await page.goto(`${base}/console/orders?status=canceled`);
     const numbers = await page.locator('table.orders tbody th').allTextContents();
