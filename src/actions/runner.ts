@@ -336,9 +336,26 @@ function outcome(
   return { table: 'actions' as const, key: { id: claim.id }, set: { ...ended, finished_at: at, updated_at: at } };
 }
 
+/**
+ * What an operator reads of a failure: a PostgreSQL error in its own words and with its SQLSTATE, without the
+ * statement it came from (the driver puts the whole statement first, and a batch's runs to kilobytes); any other
+ * error as it is. The log keeps everything.
+ */
+export function failureOf(error: Error): ActionError {
+  const { code, routine } = error as { code?: unknown; routine?: unknown };
+  const fromDatabase = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof routine === 'string';
+  const after = error.message.lastIndexOf(' - ');
+  const message = fromDatabase && after >= 0 ? error.message.slice(after + 3) : error.message;
+  return {
+    code: 'INFRASTRUCTURE_FAILURE',
+    message: message.length > 1000 ? `${message.slice(0, 1000)}…` : message,
+    details: { name: error.name, ...(fromDatabase ? { sqlState: code } : {}) },
+  };
+}
+
 /** Records that the queue gave up on an action after its last attempt; a retry from bull-board can still apply it. */
 export async function markActionFailed(orm: MikroORM, actionId: string, error: Error): Promise<void> {
-  const failure: ActionError = { code: 'INFRASTRUCTURE_FAILURE', message: error.message, details: { name: error.name } };
+  const failure = failureOf(error);
   await orm.em.fork().execute(
     `update actions set status = 'failed', error = ?, updated_at = now()
      where id = ? and status not in ('succeeded', 'rejected')`,

@@ -102,7 +102,8 @@ describe('the action pipeline', () => {
 
     const action = (await h.get(`/v1/actions/${id}`)).json();
     expect(action).toMatchObject({ status: 'failed', attempts: 2, error: { code: 'INFRASTRUCTURE_FAILURE' } });
-    expect(action.error.message).toContain('disk full (simulated)');
+    // The database's words and its SQLSTATE, not the batch's statement before them.
+    expect(action.error).toEqual({ code: 'INFRASTRUCTURE_FAILURE', message: 'disk full (simulated)', details: { name: 'DriverException', sqlState: '53100' } });
     const job = await h.runtime.queues.get('orders').getJob(id);
     expect(await job!.getState()).toBe('failed');
     expect(await h.sql('select count(*)::int as n from orders')).toEqual([{ n: 0 }]);
