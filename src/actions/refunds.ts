@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { orderMoney, type OrderMoneySums } from '../domain/order.js';
+import { orderMoney } from '../domain/order.js';
 import { planRefund, shipmentHistory, type RefundOrder, type RefundPlan, type ShippedUnits } from '../domain/refund.js';
 import { uuidv7 } from '../db/ids.js';
 import type { OrderSnapshot, SnapshotLine } from '../db/snapshot.js';
@@ -140,7 +140,7 @@ export function refundChanges(
 }
 
 /** The input of the refund rule for an order as loaded. */
-export function refundOrder(order: OrderSnapshot): RefundOrder<SnapshotLine & { shipped: ShippedUnits[] }> & { money: OrderMoneySums } {
+export function refundOrder(order: OrderSnapshot): RefundOrder<SnapshotLine & { shipped: ShippedUnits[] }> {
   const money = orderMoney(order.invoices, order.refunds);
   const shipped = shipmentHistory(order.shipments, order.refunds);
   return {
@@ -154,6 +154,5 @@ export function refundOrder(order: OrderSnapshot): RefundOrder<SnapshotLine & { 
     shippingRefunded: money.shippingRefunded,
     latestDelivery: shipped.latestDelivery,
     latestShipment: shipped.latestShipment,
-    money,
   };
 }

@@ -4,14 +4,12 @@ import {
   moveReturn,
   planReceipt,
   planReturnRequest,
-  refundedFromShipped,
   RETURN_REASONS,
-  unitsInOpenReturns,
+  returnLine,
   type ReturnFacts,
-  type ReturnLine,
 } from '../domain/returns.js';
 import { uuidv7 } from '../db/ids.js';
-import type { OrderSnapshot, SnapshotLine } from '../db/snapshot.js';
+import type { OrderSnapshot } from '../db/snapshot.js';
 import { noChanges } from '../db/write.js';
 import { applied, existingOrder } from './applied.js';
 import { defineAction, type Target } from './definition.js';
@@ -24,15 +22,6 @@ const RETURN: Target = { kind: 'document', table: 'returns', field: 'returnId', 
 const ReturnResult = Type.Object({ returnId: Uuid('the return') });
 const returnLocation = (result: Record<string, string>) => `/v1/returns/${result.returnId}`;
 const ReturnId = { returnId: Uuid('the return') };
-
-/** The lines of an order with what left the warehouse for them and came back: what the return rules read. */
-export function returnLines(order: OrderSnapshot): (SnapshotLine & ReturnLine)[] {
-  return order.lines.map((line) => ({
-    ...line,
-    refundedFromShipped: refundedFromShipped(line.id, order.refunds),
-    inOpenReturns: unitsInOpenReturns(line.id, order.returns),
-  }));
-}
 
 /** The return of the order that the payload names (the API took the order from it, so it is this order's). */
 function namedReturn(order: OrderSnapshot, returnId: string): ReturnFacts {
@@ -72,7 +61,7 @@ export const requestReturn = defineAction({
     const order = existingOrder(input);
     const shipped = shipmentHistory(order.shipments, order.refunds);
     const plan = planReturnRequest(
-      { number: order.number, held: order.held, lines: returnLines(order), latestDelivery: shipped.latestDelivery, latestShipment: shipped.latestShipment },
+      { number: order.number, held: order.held, lines: order.lines.map((line) => returnLine(line, order.refunds, order.returns)), latestDelivery: shipped.latestDelivery, latestShipment: shipped.latestShipment },
       input.payload.items,
       { days: input.config.refundWindowDays, now: input.now },
     );
@@ -262,7 +251,7 @@ export const refundReturn = defineAction({
       .filter((item) => item.qtyResellable + item.qtyDamaged > 0)
       .map((item) => ({ itemId: item.lineId, qty: item.qtyResellable + item.qtyDamaged, returnToStock: false }));
     // Receiving put resellable units back on hand: the credit memo restocks nothing again.
-    const plan = planRefund(refundOrder(order), { ...payload, items, overrideWindow: false, ofReturn: true }, { days: 0, now });
+    const plan = planRefund(refundOrder(order), { ...payload, items, overrideWindow: false, ofReturn: true }, { days: input.config.refundWindowDays, now });
     return { order, ret, state, plan };
   },
   write({ order, ret, state, plan }, input) {

@@ -173,7 +173,7 @@ export const writeRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime; intake: 
     const params: TObject = route.target.kind === 'new-order' ? Type.Object({}) : IdParams(route.target.kind === 'order' ? 'order' : route.target.noun);
     const operationId = operationIdOf(definition.type);
     // Named after its operation in the document (PlaceOrderBody, …).
-    const body: TObject = { ...definition.body, title: `${operationId.charAt(0).toUpperCase()}${operationId.slice(1)}Body` };
+    const body: TObject = { ...definition.body, title: `${typeName(operationId)}Body` };
     app.post(
       route.path,
       {

@@ -1,5 +1,5 @@
 import { Type, type TSchema } from '@sinclair/typebox';
-import { RETURN_REASONS } from '../domain/returns.js';
+import { RETURN_REASON_WORDS, RETURN_REASONS } from '../domain/returns.js';
 import type { Invoice, Order, Refund, Return, Shipment, Source } from './api.js';
 import {
   amountField,
@@ -231,6 +231,15 @@ const deliveryForm: FormDefinition = {
 
 const REFUND_AMOUNTS = ['shipping', 'adjustmentRefund', 'adjustmentFee'] as const;
 
+/** The money of a credit memo besides its units: shipping, an extra refund, a fee kept back; 0 by default. */
+const refundAmountDefaults = (currency: string) => Object.fromEntries(REFUND_AMOUNTS.map((name) => [name, amountInput(0, currency)]));
+const refundAmountFields = (currency: string, values: Values, errors: FieldErrors) => html`
+  <div class="row">
+    ${amountField({ name: 'shipping', label: 'Shipping to refund' }, currency, values, errors)}
+    ${amountField({ name: 'adjustmentRefund', label: 'Extra refund' }, currency, values, errors)}
+    ${amountField({ name: 'adjustmentFee', label: 'Fee kept back' }, currency, values, errors)}
+  </div>`;
+
 const refundForm: FormDefinition = {
   name: 'refund',
   submitLabel: 'Create refund',
@@ -239,7 +248,7 @@ const refundForm: FormDefinition = {
   openers: ({ order }) => once(!onHold(order) && order.totals.refundable > 0, 'Refund…'),
   title: ({ figures }) => `Refund order ${figures.order.number}`,
   defaults: ({ figures }) => ({
-    ...Object.fromEntries(REFUND_AMOUNTS.map((name) => [name, amountInput(0, figures.order.currency)])),
+    ...refundAmountDefaults(figures.order.currency),
     reason: '',
     overrideReason: '',
     ...lineDefaults(figures.order.items, () => 0),
@@ -249,11 +258,7 @@ const refundForm: FormDefinition = {
     return html`
       <p>Refundable (paid and not refunded yet): <strong>${money(order.totals.refundable, order.currency)}</strong></p>
       ${lineTable(order.items, 'qtyToRefund', { heading: 'To refund', verb: 'refund', values, errors, restock: true })}
-      <div class="row">
-        ${amountField({ name: 'shipping', label: 'Shipping to refund' }, order.currency, values, errors)}
-        ${amountField({ name: 'adjustmentRefund', label: 'Extra refund' }, order.currency, values, errors)}
-        ${amountField({ name: 'adjustmentFee', label: 'Fee kept back' }, order.currency, values, errors)}
-      </div>
+      ${refundAmountFields(order.currency, values, errors)}
       ${textField({ name: 'reason', label: 'Reason', maxLength: 1000 }, values, errors)}
       ${textField(
         {
@@ -284,13 +289,10 @@ const refundForm: FormDefinition = {
   },
 };
 
-const REASON_LABELS: Record<(typeof RETURN_REASONS)[number], string> = {
-  did_not_fit: 'Did not fit',
-  damaged: 'Arrived damaged',
-  wrong_item: 'Wrong item',
-  not_as_described: 'Not as described',
-  changed_mind: 'Changed their mind',
-  other: 'Other',
+/** A return reason as the console shows it: the domain's words, capitalized. */
+const reasonLabel = (reason: (typeof RETURN_REASONS)[number]) => {
+  const words = RETURN_REASON_WORDS[reason];
+  return `${words.charAt(0).toUpperCase()}${words.slice(1)}`;
 };
 
 const returnRequestForm: FormDefinition = {
@@ -308,7 +310,7 @@ const returnRequestForm: FormDefinition = {
       { heading: 'Returnable', verb: 'send back', values, errors },
     )}
     <div class="row">
-      ${selectField({ name: 'reason', label: 'Reason', options: RETURN_REASONS.map((value) => ({ value, label: REASON_LABELS[value] })) }, values, errors)}
+      ${selectField({ name: 'reason', label: 'Reason', options: RETURN_REASONS.map((value) => ({ value, label: reasonLabel(value) })) }, values, errors)}
       ${textField({ name: 'note', label: 'Note', maxLength: 1000, hint: "The customer's words, if any." }, values, errors)}
     </div>`,
   request: (context, values) => ({
@@ -341,7 +343,7 @@ function returnMoveForm(
 /** What was asked to come back, per line of the return. */
 function askedUnits(context: FormContext): SafeHtml {
   const ret = targetReturn(context);
-  return html`<p>Asked to send back: ${(ret?.items ?? []).map((item) => `${item.qty} × ${item.sku} (${REASON_LABELS[item.reason]})`).join(', ')}</p>`;
+  return html`<p>Asked to send back: ${(ret?.items ?? []).map((item) => `${item.qty} × ${item.sku} (${reasonLabel(item.reason)})`).join(', ')}</p>`;
 }
 
 const returnForms: FormDefinition[] = [
@@ -418,18 +420,14 @@ const returnForms: FormDefinition[] = [
     submitLabel: 'Create credit memo',
     fields: { shipping: Amount, adjustmentRefund: Amount, adjustmentFee: Amount, reason: Optional(1000) },
     defaults: ({ figures }) => ({
-      ...Object.fromEntries(REFUND_AMOUNTS.map((name) => [name, amountInput(0, figures.order.currency)])),
+      ...refundAmountDefaults(figures.order.currency),
       reason: '',
     }),
     render: (context, values, errors) => {
       const { order } = context.figures;
       const received = (targetReturn(context)?.items ?? []).filter((item) => item.qtyReceived > 0);
       return html`<p>Refunds what arrived: ${received.map((item) => `${item.qtyReceived} × ${item.sku}`).join(', ') || 'nothing'}.</p>
-        <div class="row">
-          ${amountField({ name: 'shipping', label: 'Shipping to refund' }, order.currency, values, errors)}
-          ${amountField({ name: 'adjustmentRefund', label: 'Extra refund' }, order.currency, values, errors)}
-          ${amountField({ name: 'adjustmentFee', label: 'Fee kept back' }, order.currency, values, errors)}
-        </div>
+        ${refundAmountFields(order.currency, values, errors)}
         ${textField({ name: 'reason', label: 'Reason', maxLength: 1000 }, values, errors)}`;
     },
     request: (context, values) => {

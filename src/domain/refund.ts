@@ -125,6 +125,15 @@ export function shipmentHistory(
 }
 
 /**
+ * When the window for shipped goods ends (SPEC §3.6): `days` after the latest delivery, else the latest shipment;
+ * null before anything shipped, or with windows off. Refunds of shipped units and return requests both keep it.
+ */
+export function goodsWindowEndsAt(shipped: { latestDelivery: Date | null; latestShipment: Date | null }, days: number): Date | null {
+  const arrived = shipped.latestDelivery ?? shipped.latestShipment;
+  return days > 0 && arrived ? new Date(arrived.getTime() + days * DAY_MS) : null;
+}
+
+/**
  * When the refund window of an order ends (SPEC §3.6), or null while none has started or windows are off:
  * shipped goods from the latest delivery (else the latest shipment), non-stockable lines from placement.
  */
@@ -271,8 +280,8 @@ function windowEndFor<L extends RefundLine>(
     else if (allocate(line, qty).fromShipped.length > 0) takesShipped = true;
   }
   const ends: number[] = [];
-  const goodsStart = order.latestDelivery ?? order.latestShipment;
-  if (takesShipped && goodsStart) ends.push(goodsStart.getTime() + days * DAY_MS);
+  const goodsEnd = goodsWindowEndsAt(order, days);
+  if (takesShipped && goodsEnd) ends.push(goodsEnd.getTime());
   if (takesVirtual) ends.push(order.placedAt.getTime() + days * DAY_MS);
   return ends.length > 0 ? new Date(Math.min(...ends)) : null;
 }

@@ -1,6 +1,7 @@
 import { DomainError } from './errors.js';
 import { assertWithin, requestedUnits, totalUnits, type DocumentLine } from './items.js';
 import { assertNotOnHold } from './lifecycle.js';
+import { goodsWindowEndsAt } from './refund.js';
 import { compareText } from './text.js';
 
 /** Returns (RMA, SPEC §3.9): a customer's request to send goods back, through approval and receipt to the refund. */
@@ -8,10 +9,21 @@ import { compareText } from './text.js';
 export const RETURN_REASONS = ['did_not_fit', 'damaged', 'wrong_item', 'not_as_described', 'changed_mind', 'other'] as const;
 export type ReturnReason = (typeof RETURN_REASONS)[number];
 
+/** The reasons in words, for the return slip and the console. */
+export const RETURN_REASON_WORDS: Readonly<Record<ReturnReason, string>> = {
+  did_not_fit: 'did not fit',
+  damaged: 'arrived damaged',
+  wrong_item: 'wrong item',
+  not_as_described: 'not as described',
+  changed_mind: 'changed their mind',
+  other: 'other',
+};
+
 export const RETURN_STATES = ['requested', 'approved', 'rejected', 'canceled', 'received', 'refunded'] as const;
 export type ReturnState = (typeof RETURN_STATES)[number];
 
-export type ReturnMove = 'approve' | 'reject' | 'cancel' | 'receive' | 'refund';
+export const RETURN_MOVE_NAMES = ['approve', 'reject', 'cancel', 'receive', 'refund'] as const;
+export type ReturnMove = (typeof RETURN_MOVE_NAMES)[number];
 
 /** The moves of a return: from which states each is allowed, and where it leads. Anything else is refused. */
 export const RETURN_MOVES: Readonly<Record<ReturnMove, { from: readonly ReturnState[]; to: ReturnState }>> = {
@@ -24,7 +36,7 @@ export const RETURN_MOVES: Readonly<Record<ReturnMove, { from: readonly ReturnSt
 
 /** The moves a return in `state` can make next (none once it is rejected, canceled or refunded). */
 export const nextMoves = (state: ReturnState): ReturnMove[] =>
-  (Object.keys(RETURN_MOVES) as ReturnMove[]).filter((move) => RETURN_MOVES[move].from.includes(state));
+  RETURN_MOVE_NAMES.filter((move) => RETURN_MOVES[move].from.includes(state));
 
 /** The state a move leads to, or RETURN_STATE_INVALID naming the return's current state. */
 export function moveReturn(ret: { number: string; state: ReturnState }, move: ReturnMove): ReturnState {
@@ -105,13 +117,20 @@ export interface ReturnLine extends DocumentLine {
   inOpenReturns: number;
 }
 
+/** A line with what the return rules read of the order's refunds and returns. */
+export function returnLine<L extends { id: string }>(
+  line: L,
+  refunds: Parameters<typeof refundedFromShipped>[1],
+  returns: Parameters<typeof unitsInOpenReturns>[1],
+): L & Pick<ReturnLine, 'refundedFromShipped' | 'inOpenReturns'> {
+  return { ...line, refundedFromShipped: refundedFromShipped(line.id, refunds), inOpenReturns: unitsInOpenReturns(line.id, returns) };
+}
+
 /** Units of a line the customer may still send back: shipped, less refunded from those, less in open returns. */
 export function qtyToReturn(line: ReturnLine): number {
   if (!line.stockable) return 0;
   return Math.max(0, line.qtyShipped - line.refundedFromShipped - line.inOpenReturns);
 }
-
-const DAY_MS = 86_400_000;
 
 export interface RequestedReturnItem {
   itemId: string;
@@ -141,14 +160,11 @@ export function planReturnRequest<L extends ReturnLine>(
       `Order ${order.number} has nothing to return: only shipped units not refunded and not in another return can be returned.`,
     );
   }
-  const goodsArrived = order.latestDelivery ?? order.latestShipment;
-  if (window.days > 0 && goodsArrived) {
-    const ended = new Date(goodsArrived.getTime() + window.days * DAY_MS);
-    if (window.now.getTime() > ended.getTime()) {
-      throw new DomainError('RETURN_WINDOW_EXPIRED', `The return window of order ${order.number} ended at ${ended.toISOString()}.`, {
-        windowEndedAt: ended.toISOString(),
-      });
-    }
+  const ended = goodsWindowEndsAt(order, window.days);
+  if (ended && window.now.getTime() > ended.getTime()) {
+    throw new DomainError('RETURN_WINDOW_EXPIRED', `The return window of order ${order.number} ended at ${ended.toISOString()}.`, {
+      windowEndedAt: ended.toISOString(),
+    });
   }
   const units = requestedUnits(order.lines, items, qtyToReturn);
   assertWithin(units, qtyToReturn, 'return');

@@ -1,6 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../../config/config.js';
 import { formatMoney } from '../domain/money.js';
+import { RETURN_REASON_WORDS } from '../domain/returns.js';
 import { Invoice, InvoiceItem } from '../db/entities/invoices.js';
 import { Order, OrderAddress } from '../db/entities/orders.js';
 import { Refund, RefundItem } from '../db/entities/refunds.js';
@@ -208,15 +209,6 @@ export async function refundPdfData(em: EntityManager, config: Config, refundId:
   };
 }
 
-const REASONS: Record<ReturnItem['reason'], string> = {
-  did_not_fit: 'did not fit',
-  damaged: 'damaged',
-  wrong_item: 'wrong item',
-  not_as_described: 'not as described',
-  changed_mind: 'changed mind',
-  other: 'other',
-};
-
 /** The return slip: what to put in the parcel, and the number to write on it. */
 export async function returnPdfData(em: EntityManager, config: Config, returnId: string): Promise<PdfData> {
   const ret = await em.findOneOrFail(Return, returnId);
@@ -231,7 +223,7 @@ export async function returnPdfData(em: EntityManager, config: Config, returnId:
       name: lines.get(item.lineId)?.name ?? '',
       qty: item.qty,
       amounts: null,
-      detail: [REASONS[item.reason], item.note].filter(Boolean).join(': '),
+      detail: [RETURN_REASON_WORDS[item.reason], item.note].filter(Boolean).join(': '),
     })),
     totals: [],
     notes: [`Send the items below to ${config.seller.name} at the address above, with ${ret.number} written on the parcel.`],

@@ -10,6 +10,7 @@ import { Shipment, ShipmentItem } from '../../db/entities/shipments.js';
 import { ensurePdf } from '../../effects/pdf.js';
 import type { Runtime } from '../../runtime.js';
 import { notFound } from '../problem.js';
+import { typeName } from '../views/actions.js';
 import { InvoiceView, invoiceView, RefundView, refundView, ReturnView, returnView, ShipmentView, shipmentView } from '../views/documents.js';
 import { knownOrder } from '../writes.js';
 
@@ -96,7 +97,7 @@ export const documentRoutes: FastifyPluginAsyncTypebox<{ runtime: Runtime }> = a
       {
         config: { role },
         schema: {
-          operationId: `get${kind[0]!.toUpperCase()}${kind.slice(1)}Pdf`,
+          operationId: `get${typeName(kind)}Pdf`,
           summary,
           tags: [`${kind}s`],
           params: DocumentParams(kind),

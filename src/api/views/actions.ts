@@ -17,7 +17,7 @@ export const ActionView = Type.Object({
 });
 export type ActionView = Static<typeof ActionView>;
 
-/** `order.place` → `OrderPlace`: the name of an action type in schema and operation names. */
+/** `order.place` → `OrderPlace`, `placeOrder` → `PlaceOrder`: a name in schema and operation names. */
 export const typeName = (type: string) =>
   type
     .split(/[._]/)

@@ -4,7 +4,7 @@ import type { OrderLine } from '../../db/entities/orders.js';
 import type { Refund, RefundItem } from '../../db/entities/refunds.js';
 import type { Return, ReturnItem } from '../../db/entities/returns.js';
 import type { Shipment, ShipmentItem } from '../../db/entities/shipments.js';
-import { nextMoves, RETURN_MOVES, RETURN_REASONS, RETURN_STATES, type ReturnMove } from '../../domain/returns.js';
+import { nextMoves, RETURN_MOVE_NAMES, RETURN_REASONS, RETURN_STATES } from '../../domain/returns.js';
 import { Amount, Nullable, Timestamp } from './fields.js';
 
 /** Invoices, refunds (credit memos), shipments and returns as the API returns them. */
@@ -177,7 +177,7 @@ export const ReturnView = Type.Object({
     }),
   ),
   refundId: Nullable(Type.String({ description: 'its credit memo, once refunded' })),
-  moves: Type.Array(Type.Union((Object.keys(RETURN_MOVES) as ReturnMove[]).map((move) => Type.Literal(move))), {
+  moves: Type.Array(Type.Union(RETURN_MOVE_NAMES.map((move) => Type.Literal(move))), {
     description: 'what can happen to it next: POST /v1/returns/{id}/{move}',
   }),
   createdAt: Timestamp,

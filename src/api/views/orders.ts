@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { qtyToCancel, qtyToInvoice, qtyToRefund, qtyToShip, rowTotal, type MoneyTotals } from '../../domain/order.js';
 import type { Invoice } from '../../db/entities/invoices.js';
 import type { Order, OrderAddress, OrderEvent } from '../../db/entities/orders.js';
-import { qtyToReturn, refundedFromShipped, unitsInOpenReturns } from '../../domain/returns.js';
+import { qtyToReturn, returnLine } from '../../domain/returns.js';
 import type { Refund, RefundItem } from '../../db/entities/refunds.js';
 import type { Return, ReturnItem } from '../../db/entities/returns.js';
 import type { Shipment } from '../../db/entities/shipments.js';
@@ -143,11 +143,7 @@ export function orderView(order: Order, documents: OrderDocuments): OrderView {
       qtyToShip: qtyToShip(line),
       qtyToRefund: qtyToRefund(line),
       qtyToCancel: qtyToCancel(line),
-      qtyToReturn: qtyToReturn({
-        ...line,
-        refundedFromShipped: refundedFromShipped(line.id, documents.refunds),
-        inOpenReturns: unitsInOpenReturns(line.id, documents.returns),
-      }),
+      qtyToReturn: qtyToReturn(returnLine(line, documents.refunds, documents.returns)),
       unitPrice: line.unitPrice,
       taxAmount: line.taxAmount,
       discountAmount: line.discountAmount,
