@@ -137,7 +137,7 @@ async function cannon(options: autocannon.Options): Promise<autocannon.Result> {
 
 // ---------------------------------------------------------------------------------------------- the run
 
-// orderflow is measured compiled, as the image runs it: under tsx the API alone holds about 100 MB more.
+// orderflow is measured compiled, as the image runs it (under tsx the API holds some 20–30 MB more).
 process.stderr.write('  npm run build …\n');
 execFileSync('npm', ['run', 'build'], { stdio: ['ignore', 'ignore', 'inherit'] });
 
