@@ -1,8 +1,8 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import { queueOf } from '../actions/registry.js';
-import { ActionRunner, markActionFailed, type BatchResult, type NextAction } from '../actions/runner.js';
+import { ActionRunner, markActionFailed, type ActionToRun, type BatchResult, type NextAction, type RunOutcome } from '../actions/runner.js';
+import { GroupCommit } from '../group-commit.js';
 import type { Runtime } from '../runtime.js';
-import { Batcher } from './batcher.js';
 
 /** How many actions one transaction applies at most. */
 const MAX_BATCH = 64;
@@ -30,17 +30,19 @@ export interface ActionJobResult {
  */
 export function actionProcessor(runtime: Runtime) {
   const runner = new ActionRunner({ ...runtime, subscribers: () => runtime.subscribers.get() });
-  const batcher = new Batcher(
-    (actions) => runner.run(actions),
-    (result) => afterCommit(runtime, result),
-    MAX_BATCH,
-    runtime.config.workerBatches,
+  const batches = new GroupCommit<ActionToRun, RunOutcome>(
+    async (actions) => {
+      const result = await runner.run(actions);
+      await afterCommit(runtime, result);
+      return actions.map((action) => result.outcomes.get(action.id));
+    },
+    { maxSize: MAX_BATCH, maxRunning: runtime.config.workerBatches, describe: (action) => `action ${action.id}` },
   );
   return async (job: Job<Record<string, unknown>>, token?: string): Promise<ActionJobResult> => {
     const { actionId, orderId } = job.data;
     if (typeof actionId !== 'string') throw new UnrecoverableError(`job ${job.id} carries no action id`);
     const log = runtime.log.child({ jobId: job.id, actionId, orderId, queue: job.queueName });
-    const outcome = await batcher.submit({ id: actionId, type: job.name });
+    const outcome = await batches.submit({ id: actionId, type: job.name });
     switch (outcome.kind) {
       case 'wait':
         await job.moveToDelayed(Date.now() + waitDelay(job), token);
