@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { EntityManager } from '@mikro-orm/postgresql';
 import type { ApiKey } from '../../config/config.js';
-import { Action } from '../db/entities/actions.js';
-import { insertAction, requestHash } from '../db/actions.js';
+import type { Action } from '../db/entities/actions.js';
+import { insertActions, requestHash, selectAction, selectActionByKey, type NewAction, type RecordedAction } from '../db/actions.js';
+import { GroupCommit } from '../group-commit.js';
+import type { EnqueuedAction } from '../queues/queues.js';
 import type { Runtime } from '../runtime.js';
 import { Problem } from './problem.js';
 
@@ -24,29 +25,50 @@ const ENQUEUE_TIMEOUT_MS = 1000;
 const BACKLOG_TTL_MS = 1000;
 const WAITING_JOB_DELAY_MS = 1000;
 const SAFETY_POLL_MS = 1000;
+/** Requests accepted at the same time are recorded in one statement, and enqueued in one round trip to Redis. */
+const MAX_BATCH = 128;
+const RECORDING_BATCHES = 4;
+const ENQUEUE_BATCHES = 2;
 
 /**
  * The durable intake (SPEC §1): records the action in PostgreSQL, then enqueues it. Accepted means committed:
- * when Redis cannot take the job the action stays queued and the relay enqueues it later.
+ * when Redis cannot take the job the action stays queued and the relay enqueues it later. The requests accepted at
+ * the same time share one INSERT (one commit) and one enqueue (group commit): under load a request costs a share of
+ * a round trip, and a lone request goes at once.
  */
 export class Intake {
   private backlog = { count: 0, readAt: 0 };
+  private backlogRead: Promise<void> | null = null;
   private acceptedCount = 0;
+  private readonly recording: GroupCommit<NewAction, RecordedAction | null>;
+  private readonly enqueuing: GroupCommit<EnqueuedAction, true>;
 
-  constructor(private readonly runtime: Runtime) {}
+  constructor(private readonly runtime: Runtime) {
+    this.recording = new GroupCommit((actions) => insertActions(runtime.orm.em.fork(), actions), {
+      maxSize: MAX_BATCH,
+      maxRunning: RECORDING_BATCHES,
+      alone: true, // a request PostgreSQL refuses fails alone, not the requests recorded with it
+    });
+    this.enqueuing = new GroupCommit(
+      async (actions) => {
+        await runtime.queues.enqueueActions(actions);
+        return actions.map(() => true as const);
+      },
+      { maxSize: MAX_BATCH, maxRunning: ENQUEUE_BATCHES },
+    );
+  }
 
   async accept(request: ActionRequest): Promise<Action> {
-    const em = this.runtime.orm.em.fork();
     const hash = requestHash(request);
-    if (await this.backlogFull(em)) {
-      const replay = request.idempotencyKey ? await this.findByKey(em, request.actor.name, request.idempotencyKey) : null;
+    if (await this.backlogFull()) {
+      const replay = request.idempotencyKey ? await this.findByKey(request.actor.name, request.idempotencyKey) : null;
       if (replay) return this.checkReplay(replay, hash);
       throw new Problem(503, 'BACKLOG_FULL', 'Service busy', 'Too many actions are waiting to be applied; retry later with the same Idempotency-Key.', {
         headers: { 'retry-after': '2' },
       });
     }
 
-    const inserted = await insertAction(em, {
+    const inserted = await this.recording.submit({
       type: request.type,
       orderId: request.orderId,
       payload: request.payload,
@@ -57,7 +79,7 @@ export class Intake {
       requestId: request.requestId,
     });
     if (!inserted) {
-      const existing = await this.findByKey(em, request.actor.name, request.idempotencyKey!);
+      const existing = await this.findByKey(request.actor.name, request.idempotencyKey!);
       if (!existing) throw new Error('idempotency conflict without a stored action');
       const replay = this.checkReplay(existing, hash);
       if (!TERMINAL.has(replay.status)) await this.enqueue(replay, request.orderNumber);
@@ -76,7 +98,7 @@ export class Intake {
   }
 
   findAction(actionId: string): Promise<Action | null> {
-    return this.runtime.orm.em.fork().findOne(Action, actionId);
+    return selectAction(this.runtime.orm.em.fork(), actionId);
   }
 
   /**
@@ -88,7 +110,7 @@ export class Intake {
     const deadline = Date.now() + seconds * 1000;
     for (;;) {
       const announcement = this.runtime.finished.listen(actionId, Math.min(SAFETY_POLL_MS, deadline - Date.now()), signal);
-      const action = await this.runtime.orm.em.fork().findOne(Action, actionId);
+      const action = await this.findAction(actionId);
       if (!action || TERMINAL.has(action.status) || Date.now() >= deadline || signal?.aborted) {
         announcement.cancel();
         return action;
@@ -106,14 +128,12 @@ export class Intake {
     return action;
   }
 
-  private findByKey(em: EntityManager, actorName: string, key: string): Promise<Action | null> {
-    return em.findOne(Action, { actorName, idempotencyKey: key });
+  private findByKey(actorName: string, key: string): Promise<Action | null> {
+    return selectActionByKey(this.runtime.orm.em.fork(), actorName, key);
   }
 
   private async enqueue(action: Action, orderNumber?: string | null, delayMs = 0): Promise<void> {
-    const enqueued = this.runtime.queues.enqueueActions([
-      { id: action.id, type: action.type, orderId: action.orderId, orderNumber, delayMs },
-    ]);
+    const enqueued = this.enqueuing.submit({ id: action.id, type: action.type, orderId: action.orderId, orderNumber, delayMs });
     const timeout = sleep(ENQUEUE_TIMEOUT_MS, 'timeout' as const, { ref: false });
     try {
       if ((await Promise.race([enqueued, timeout])) === 'timeout') throw new Error('enqueue timed out');
@@ -123,13 +143,22 @@ export class Intake {
     }
   }
 
-  /** Backpressure: the count of unapplied actions, read at most once a second per process. */
-  private async backlogFull(em: EntityManager): Promise<boolean> {
+  /**
+   * Backpressure: the count of unapplied actions, read at most once a second per process (the requests arriving
+   * while it is read wait for that one read).
+   */
+  private async backlogFull(): Promise<boolean> {
     if (Date.now() - this.backlog.readAt > BACKLOG_TTL_MS) {
-      const [row] = await em.execute<{ count: string }[]>(
-        `select count(*) from actions where status in ('queued', 'processing')`,
-      );
-      this.backlog = { count: Number(row?.count ?? 0), readAt: Date.now() };
+      this.backlogRead ??= this.runtime.orm.em
+        .fork()
+        .execute<{ count: string }[]>(`select count(*) from actions where status in ('queued', 'processing')`)
+        .then(([row]) => {
+          this.backlog = { count: Number(row?.count ?? 0), readAt: Date.now() };
+        })
+        .finally(() => {
+          this.backlogRead = null;
+        });
+      await this.backlogRead;
     }
     return this.backlog.count >= this.runtime.config.intakeMaxBacklog;
   }

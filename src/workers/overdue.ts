@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Config } from '../../config/config.js';
 import { reminderDue } from '../domain/invoice.js';
-import { insertAction, requestHash } from '../db/actions.js';
+import { insertActions, requestHash } from '../db/actions.js';
 import { Invoice } from '../db/entities/invoices.js';
 import type { EnqueuedAction, Queues } from '../queues/queues.js';
 import { remindInvoice } from '../actions/invoices.js';
@@ -20,22 +20,24 @@ export async function scanOverdue(deps: { orm: MikroORM; config: Config; queues:
     { state: { $in: ['pending', 'overdue'] }, dueAt: { $lt: asOf } },
     { orderBy: { dueAt: 'asc' }, limit: BATCH },
   );
-  const recorded: EnqueuedAction[] = [];
-  for (const invoice of unpaid) {
-    if (!reminderDue(invoice, asOf, deps.config.reminders)) continue;
-    const payload = { invoiceId: invoice.id, asOf: asOf.toISOString() };
-    const inserted = await insertAction(em, {
-      type: remindInvoice.type,
-      orderId: invoice.orderId,
-      payload,
-      actorName: 'system',
-      actorRole: 'admin',
-      idempotencyKey: `remind-${invoice.id}-${invoice.state}-${invoice.remindersSent}`,
-      requestHash: requestHash({ type: remindInvoice.type, target: invoice.id, payload }),
-      requestId: null,
+  const reminders = unpaid
+    .filter((invoice) => reminderDue(invoice, asOf, deps.config.reminders))
+    .map((invoice) => {
+      const payload = { invoiceId: invoice.id, asOf: asOf.toISOString() };
+      return {
+        type: remindInvoice.type,
+        orderId: invoice.orderId,
+        payload,
+        actorName: 'system',
+        actorRole: 'admin',
+        idempotencyKey: `remind-${invoice.id}-${invoice.state}-${invoice.remindersSent}`,
+        requestHash: requestHash({ type: remindInvoice.type, target: invoice.id, payload }),
+        requestId: null,
+      };
     });
-    if (inserted) recorded.push({ id: inserted.action.id, type: inserted.action.type, orderId: inserted.action.orderId });
-  }
+  const recorded: EnqueuedAction[] = (reminders.length > 0 ? await insertActions(em, reminders) : []).flatMap((inserted) =>
+    inserted ? [{ id: inserted.action.id, type: inserted.action.type, orderId: inserted.action.orderId }] : [],
+  );
   await deps.queues.enqueueActions(recorded);
   return recorded.length;
 }
