@@ -144,11 +144,14 @@ export class Intake {
   }
 
   /**
-   * Backpressure: the count of unapplied actions, read at most once a second per process (the requests arriving
-   * while it is read wait for that one read).
+   * Backpressure: the count of unapplied actions, read at most once a second per process. While it is read again
+   * requests go on with the count of a second ago (a read takes the longer the longer the backlog, and every
+   * request arriving meanwhile would wait); only a count older than two seconds (the first request, or the first
+   * after a pause) is waited for.
    */
   private async backlogFull(): Promise<boolean> {
-    if (Date.now() - this.backlog.readAt > BACKLOG_TTL_MS) {
+    const age = Date.now() - this.backlog.readAt;
+    if (age > BACKLOG_TTL_MS) {
       this.backlogRead ??= this.runtime.orm.em
         .fork()
         .execute<{ count: string }[]>(`select count(*) from actions where status in ('queued', 'processing')`)
@@ -158,7 +161,8 @@ export class Intake {
         .finally(() => {
           this.backlogRead = null;
         });
-      await this.backlogRead;
+      if (age > 2 * BACKLOG_TTL_MS) await this.backlogRead;
+      else this.backlogRead.catch(() => undefined); // a failed read is tried again by the next request
     }
     return this.backlog.count >= this.runtime.config.intakeMaxBacklog;
   }
