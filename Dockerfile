@@ -13,7 +13,9 @@ RUN npm run build
 
 FROM node:24-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production
+# V8 grows each process's young generation to 128 MB under load; 2 × 16 MB semi-spaces keep a process's peak
+# resident memory under 200 MB at no measured cost in throughput (bench/README.md).
+ENV NODE_ENV=production NODE_OPTIONS=--max-semi-space-size=16
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist ./dist
