@@ -155,7 +155,7 @@ describe('npm start, as a user runs it', () => {
     // server, tsx may run an esbuild service of its own.)
     const tree = processTree(npm.child.pid!);
     cleanups.push(async () => everyPid(tree).filter(running).forEach((pid) => process.kill(pid, 'SIGKILL')));
-    expect(tree.map((process) => process.command)).toEqual(['node --import tsx src/start.ts']);
+    expect(tree.map((process) => process.command)).toEqual(['node --max-semi-space-size=16 --import tsx src/start.ts']);
 
     const { status, actionId } = await place(baseUrl);
     expect(status).toBe(202);
