@@ -1,22 +1,21 @@
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, loadConfig } from '../config/config.js';
-import { ALL_WORKER_QUEUES, startWorkers } from './workers/workers.js';
-import { buildApp } from './api/app.js';
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { createLogger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import type { QueueName } from './queues/names.js';
-import { openRuntime, UnreachableError } from './runtime.js';
+import { openRuntime, UnreachableError, type Runtime } from './runtime.js';
 import { checkOutboundUrl, OutboundRefusedError } from './net/outbound.js';
 
 export type Role = 'all' | 'api' | 'workers';
 
 /**
  * Starts orderflow: the API and the workers in one process (`all`), or only one of them, for scaling out.
- * `queues` narrows a workers process to some queues.
+ * `queues` narrows a workers process to some queues (all of them by default). A process loads only the code of its
+ * role: a workers process holds no HTTP app, an API process no worker code.
  */
-export async function main(role: Role, queues: readonly QueueName[] = ALL_WORKER_QUEUES): Promise<void> {
+export async function main(role: Role, queues?: readonly QueueName[]): Promise<void> {
   let config;
   try {
     config = loadConfig();
@@ -58,11 +57,12 @@ export async function main(role: Role, queues: readonly QueueName[] = ALL_WORKER
     throw error;
   }
 
-  const app = role === 'workers' ? null : await buildApp(runtime);
-  const workers = role === 'api' ? null : await startWorkers(runtime, queues);
+  const app = role === 'workers' ? null : await (await import('./api/app.js')).buildApp(runtime);
+  const started = role === 'api' ? null : await startQueueWorkers(runtime, queues);
+  const workers = started?.workers ?? null;
   if (app) await app.listen({ port: config.port, host: config.host });
   const metricsServer = config.metricsPort === null ? null : await serveMetrics(runtime.metrics, config.metricsPort, config.host);
-  log.info({ role, queues: workers ? queues : [] }, 'orderflow started');
+  log.info({ role, queues: started?.queues ?? [] }, 'orderflow started');
 
   closeWithGrace({ delay: config.shutdownGraceMs || false, logger: { error: (m: unknown) => log.error(m) } }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an error');
@@ -72,6 +72,13 @@ export async function main(role: Role, queues: readonly QueueName[] = ALL_WORKER
     metricsServer?.close();
     await runtime.close();
   });
+}
+
+/** The workers of `queues` (all by default), loaded only in a process that runs workers. */
+async function startQueueWorkers(runtime: Runtime, queues?: readonly QueueName[]) {
+  const { ALL_WORKER_QUEUES, startWorkers } = await import('./workers/workers.js');
+  const names = queues ?? ALL_WORKER_QUEUES;
+  return { queues: names, workers: await startWorkers(runtime, names) };
 }
 
 /** /metrics on a port of its own (METRICS_PORT), for worker-only processes and for scrapers inside the network. */
