@@ -4,8 +4,12 @@ import { ActionRunner, markActionFailed, type ActionToRun, type BatchResult, typ
 import { GroupCommit } from '../group-commit.js';
 import type { Runtime } from '../runtime.js';
 
-/** How many actions one transaction applies at most. */
-const MAX_BATCH = 64;
+/**
+ * How many actions one transaction applies at most; also how many jobs of each action queue a worker process
+ * holds at once. An action job only waits in the process for its batch (it holds no connection of its own), so
+ * holding fewer would only make the batches smaller.
+ */
+export const MAX_BATCH = 64;
 
 /**
  * How long a job waits for an earlier action of its order before looking again: short at first, longer the longer

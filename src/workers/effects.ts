@@ -65,11 +65,40 @@ function createEffects(runtime: Runtime): Map<string, Effect> {
   ]);
 }
 
+/** Runs at most `size` of the tasks given to it at a time; the others wait their turn, first come first served. */
+function slots(size: number) {
+  let free = size;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (free > 0) free -= 1;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free += 1;
+    }
+  };
+}
+
 /**
  * The processor of follow-up jobs: a job name that is not an action type names an effect. The job's outbox row
  * (`messageId`) is closed once the effect happened or failed for good; until then the relay keeps a job for it.
+ * A process runs at most WORKER_CONCURRENCY follow-ups of a queue at a time: refund payments share the `refunds`
+ * queue with its actions, of which a process holds a whole batch.
  */
 export function effectProcessor(runtime: Runtime) {
+  const perQueue = new Map<string, ReturnType<typeof slots>>();
+  const run = effectRunner(runtime);
+  return (job: Job<Data>, token?: string): Promise<string> => {
+    const queueSlots = perQueue.get(job.queueName) ?? slots(runtime.config.workerConcurrency);
+    perQueue.set(job.queueName, queueSlots);
+    return queueSlots(() => run(job, token));
+  };
+}
+
+function effectRunner(runtime: Runtime) {
   const effects = createEffects(runtime);
   return async (job: Job<Data>, token?: string): Promise<string> => {
     const effect = effects.get(job.name);

@@ -3,12 +3,14 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import { isActionType } from '../actions/registry.js';
 import { markActionFailed } from '../actions/runner.js';
 import { workerConnection } from '../queues/connection.js';
-import { ACTION_QUEUES, EFFECT_QUEUES, OVERDUE_JOB, RELAY_JOB, type QueueName } from '../queues/names.js';
+import { ACTION_QUEUES, EFFECT_QUEUES, OVERDUE_JOB, RELAY_JOB, type ActionQueueName, type QueueName } from '../queues/names.js';
 import { followUpsDueNow } from '../queues/relay.js';
 import type { Runtime } from '../runtime.js';
-import { actionProcessor } from './actions.js';
+import { actionProcessor, MAX_BATCH } from './actions.js';
 import { effectProcessor } from './effects.js';
 import { maintenanceProcessor, relay } from './maintenance.js';
+
+const isActionQueue = (name: QueueName): name is ActionQueueName => (ACTION_QUEUES as readonly QueueName[]).includes(name);
 
 type Processor = (job: Job<Record<string, unknown>>, token?: string) => Promise<unknown>;
 
@@ -56,7 +58,7 @@ export async function startWorkers(runtime: Runtime, queueNames: readonly QueueN
     const worker = new Worker(name, timed(runtime, name === 'maintenance' ? maintenanceProcessor(runtime) : processor), {
       connection,
       prefix: config.queuePrefix,
-      concurrency: name === 'maintenance' ? 1 : config.workerConcurrency,
+      concurrency: name === 'maintenance' ? 1 : isActionQueue(name) ? MAX_BATCH : config.workerConcurrency,
       // A crashed worker's jobs run again once their lock lapses; a job may be cut off that way as often as it may fail.
       lockDuration: config.jobLockMs,
       stalledInterval: config.jobLockMs,

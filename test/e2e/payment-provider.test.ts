@@ -217,3 +217,33 @@ describe('a payment provider URL inside the network (WEBHOOK_ALLOW_PRIVATE_NETWO
     expect(output).not.toContain('orderflow started');
   }, 60_000);
 });
+
+describe('refund payments at most WORKER_CONCURRENCY at a time', () => {
+  let h: Harness;
+  const { refundedOrder, refund } = client(() => h);
+
+  beforeAll(async () => {
+    h = await startHarness({
+      env: { ...RECEIVER_ON_LOOPBACK, PAYMENT_PROVIDER: 'http', PAYMENT_PROVIDER_URL: `${gateway.url}/slow-pay`, WORKER_CONCURRENCY: '2' },
+    });
+  });
+  afterAll(() => h?.close());
+
+  it('holds a batch of refund actions, but pays two refunds at a time to a slow gateway', async () => {
+    let inFlight = 0;
+    let most = 0;
+    gateway.route('/slow-pay', async () => {
+      most = Math.max(most, ++inFlight);
+      await sleep(300);
+      inFlight -= 1;
+      return { status: 200, body: { reference: 'SLOW' } };
+    });
+    const refunds = [];
+    for (const n of [1, 2, 3, 4, 5]) refunds.push((await refundedOrder(`slow-${n}`)).refundId);
+    for (const refundId of refunds) {
+      await eventually(`refund ${refundId} to be paid`, async () => (await refund(refundId)).paymentStatus === 'succeeded');
+    }
+    expect(most).toBe(2);
+    expect(refunds.map((refundId) => callsFor('/slow-pay', refundId).length)).toEqual([1, 1, 1, 1, 1]);
+  });
+});
