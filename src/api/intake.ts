@@ -1,7 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ApiKey } from '../../config/config.js';
 import type { Action } from '../db/entities/actions.js';
-import { insertActions, requestHash, selectAction, selectActionByKey, type NewAction, type RecordedAction } from '../db/actions.js';
+import {
+  insertActions,
+  requestHash,
+  selectAction,
+  selectActionByKey,
+  waitsForEarlier,
+  type NewAction,
+  type RecordedAction,
+} from '../db/actions.js';
 import { GroupCommit } from '../group-commit.js';
 import type { EnqueuedAction } from '../queues/queues.js';
 import type { Runtime } from '../runtime.js';
@@ -94,7 +102,20 @@ export class Intake {
     // Behind an unfinished action of its order the job starts delayed: the earlier action's worker wakes it when it
     // ends (the delay is only the safety net), instead of it being claimed in vain and put back.
     await this.enqueue(action, request.orderNumber, waits ? WAITING_JOB_DELAY_MS : 0);
+    if (waits) await this.wakeIfFree(action);
     return action;
+  }
+
+  /**
+   * The earlier action may have finished between the insert and the enqueue: its worker then found no job to wake,
+   * and this one would sleep its whole delay. Looked at once more after the enqueue, it starts at once.
+   */
+  private async wakeIfFree(action: Action): Promise<void> {
+    try {
+      if (!(await waitsForEarlier(this.runtime.orm.em.fork(), action))) await this.runtime.queues.wakeAction(action);
+    } catch (error) {
+      this.runtime.log.debug({ err: error, actionId: action.id }, 'could not look at the earlier action again; the delay will');
+    }
   }
 
   findAction(actionId: string): Promise<Action | null> {

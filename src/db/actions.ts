@@ -71,6 +71,15 @@ export async function selectActionByKey(em: EntityManager, actorName: string, ke
   return row ? actionOfRow(row) : null;
 }
 
+/** Whether an earlier action of the action's order is still unfinished: the action has to wait for it. */
+export async function waitsForEarlier(em: EntityManager, action: { orderId: string; seq: number }): Promise<boolean> {
+  const [row] = await em.execute<{ waits: boolean }[]>(
+    `select exists (select 1 from actions where order_id = ? and seq < ? and status not in ('succeeded', 'rejected')) as waits`,
+    [action.orderId, action.seq],
+  );
+  return row?.waits === true;
+}
+
 export interface RecordedAction {
   action: Action;
   /** An earlier action of its order is still unfinished: the new one will have to wait for it. */

@@ -118,6 +118,14 @@ export class Queues {
     );
   }
 
+  /**
+   * Starts the job of an action that waits (delayed) for an earlier action of its order, now that it has finished.
+   * Promoting a job that is not delayed (it runs already, or never waited) fails, harmlessly.
+   */
+  async wakeAction(action: { id: string; type: string }): Promise<void> {
+    await (await this.get(this.queueOf(action.type)).getJob(action.id))?.promote();
+  }
+
   async close(): Promise<void> {
     await Promise.all(this.all().map((queue) => queue.close()));
   }

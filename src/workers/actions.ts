@@ -1,5 +1,4 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import { queueOf } from '../actions/registry.js';
 import { ActionRunner, markActionFailed, type ActionToRun, type BatchResult, type NextAction, type RunOutcome } from '../actions/runner.js';
 import { GroupCommit } from '../group-commit.js';
 import type { Runtime } from '../runtime.js';
@@ -83,9 +82,7 @@ export function actionProcessor(runtime: Runtime) {
  * waiting job looks again by itself.
  */
 async function afterCommit(runtime: Runtime, result: BatchResult): Promise<void> {
-  const next = [...result.outcomes.values()].flatMap((outcome) =>
-    (outcome.kind === 'succeeded' || outcome.kind === 'rejected') && outcome.next ? [outcome.next] : [],
-  );
+  const next = nextActions(result);
   await Promise.all([
     result.followUps.length > 0
       ? runtime.queues.enqueueFollowUps(result.followUps).catch((error: unknown) =>
@@ -96,10 +93,16 @@ async function afterCommit(runtime: Runtime, result: BatchResult): Promise<void>
   ]);
 }
 
+/** The orders' next actions after those a batch finished: they may be waiting for them. */
+function nextActions(result: BatchResult): NextAction[] {
+  return [...result.outcomes.values()].flatMap((outcome) =>
+    (outcome.kind === 'succeeded' || outcome.kind === 'rejected') && outcome.next ? [outcome.next] : [],
+  );
+}
+
 async function wake(runtime: Runtime, next: NextAction): Promise<void> {
   try {
-    // Promoting a job that is not delayed (it runs already, or was never delayed) fails, harmlessly.
-    await (await runtime.queues.get(queueOf(next.type)).getJob(next.id))?.promote();
+    await runtime.queues.wakeAction(next);
   } catch (error) {
     runtime.log.debug({ err: error, actionId: next.id }, 'could not wake the next action');
   }
