@@ -9,7 +9,7 @@ interface Waiting<T, R> {
  * batches fill up by themselves, while a lone item goes at once (no timer to wait for). Items submitted in the
  * same turn of the event loop go into the same batch. `run` answers one result per item, in their order; an item
  * it gives no result rejects alone. A batch that throws rejects all its items, or with `alone` is run again item by
- * item, so that one bad item fails only its own submitter.
+ * item, in the order they came, so that one bad item fails only its own submitter.
  */
 export class GroupCommit<T, R> {
   private waiting: Waiting<T, R>[] = [];
@@ -54,8 +54,11 @@ export class GroupCommit<T, R> {
         else waiting.reject(new Error(`batch gave no result for ${this.options.describe?.(waiting.item) ?? 'an item'}`));
       });
     } catch (error) {
-      if (this.options.alone && batch.length > 1) await Promise.all(batch.map((waiting) => this.runBatch([waiting])));
-      else for (const waiting of batch) waiting.reject(error);
+      if (!this.options.alone || batch.length === 1) {
+        for (const waiting of batch) waiting.reject(error);
+        return;
+      }
+      for (const waiting of batch) await this.runBatch([waiting]); // in the order they came
     }
   }
 }

@@ -22,7 +22,8 @@ it('SIGTERM during a burst exits 0 within the grace period and loses nothing: an
     SHUTDOWN_GRACE_MS: '3000',
     JOB_LOCK_MS: '2000',
   });
-  const total = 120;
+  // Enough that a worker holding a batch of 64 per queue is still busy when it is stopped.
+  const total = 600;
   const accepted = await Promise.all(
     Array.from({ length: total }, (_, i) =>
       h.post('/v1/orders', singleLineOrder(`SKU-${i}`), { key: 'storefront', idempotencyKey: newKey() }),
