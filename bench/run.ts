@@ -195,27 +195,17 @@ try {
   {
     const port = await freePort();
     const ceiling = await spawnNode('bench/ceiling-intake.ts', { DATABASE_URL: databaseUrl, REDIS_URL: redis.url, PORT: String(port) }, { line: 'ready' });
-    const result = await cannon({
-      title: 'intake ceiling',
+    const request = {
       url: `http://127.0.0.1:${port}/ceiling`,
-      method: 'POST',
+      method: 'POST' as const,
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(orderBody('CEILING')),
-      connections: 64,
       duration: SECONDS,
-    });
+    };
+    const result = await cannon({ ...request, title: 'intake ceiling', connections: 64 });
     results.intakeCeilingRps = Math.round(result.requests.average);
     // The same fixed rate as orderflow's latency row below: what this machine's bare route answers in.
-    const fixed = await cannon({
-      title: 'intake ceiling (1,000 req/s)',
-      url: `http://127.0.0.1:${port}/ceiling`,
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(orderBody('CEILING')),
-      connections: 32,
-      overallRate: 1000,
-      duration: SECONDS,
-    });
+    const fixed = await cannon({ ...request, title: 'intake ceiling (1,000 req/s)', connections: 32, overallRate: 1000 });
     results.intakeCeilingP50Ms = fixed.latency.p50;
     results.intakeCeilingP99Ms = fixed.latency.p99;
     await stop(ceiling);

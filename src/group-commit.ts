@@ -8,8 +8,9 @@ interface Waiting<T, R> {
  * Group commit: what is submitted while earlier batches are running waits for the next batch, so under load
  * batches fill up by themselves, while a lone item goes at once (no timer to wait for). Items submitted in the
  * same turn of the event loop go into the same batch. `run` answers one result per item, in their order; an item
- * it gives no result rejects alone. A batch that throws rejects all its items, or with `alone` is run again item by
- * item, in the order they came, so that one bad item fails only its own submitter.
+ * it gives no result rejects alone. A batch that throws rejects all its items, unless `alone` says the error may be
+ * one item's: then the batch is run again item by item, in the order they came, so that one bad item fails only its
+ * own submitter (an error of the whole, such as a database that is down, is not tried once per item).
  */
 export class GroupCommit<T, R> {
   private waiting: Waiting<T, R>[] = [];
@@ -18,7 +19,7 @@ export class GroupCommit<T, R> {
 
   constructor(
     private readonly run: (items: readonly T[]) => Promise<readonly (R | undefined)[]>,
-    private readonly options: { maxSize: number; maxRunning: number; alone?: boolean; describe?: (item: T) => string },
+    private readonly options: { maxSize: number; maxRunning: number; alone?: (error: unknown) => boolean; describe?: (item: T) => string },
   ) {}
 
   submit(item: T): Promise<R> {
@@ -54,7 +55,7 @@ export class GroupCommit<T, R> {
         else waiting.reject(new Error(`batch gave no result for ${this.options.describe?.(waiting.item) ?? 'an item'}`));
       });
     } catch (error) {
-      if (!this.options.alone || batch.length === 1) {
+      if (batch.length === 1 || !this.options.alone?.(error)) {
         for (const waiting of batch) waiting.reject(error);
         return;
       }

@@ -10,6 +10,7 @@ import {
   type NewAction,
   type RecordedAction,
 } from '../db/actions.js';
+import { isDatabaseUnavailable } from '../db/errors.js';
 import { GroupCommit } from '../group-commit.js';
 import type { EnqueuedAction } from '../queues/queues.js';
 import type { Runtime } from '../runtime.js';
@@ -55,7 +56,8 @@ export class Intake {
     this.recording = new GroupCommit((actions) => insertActions(runtime.orm.em.fork(), actions), {
       maxSize: MAX_BATCH,
       maxRunning: RECORDING_BATCHES,
-      alone: true, // a request PostgreSQL refuses fails alone, not the requests recorded with it
+      // A request PostgreSQL refuses fails alone, not the requests recorded with it; a database that is down fails all.
+      alone: (error) => !isDatabaseUnavailable(error),
     });
     this.enqueuing = new GroupCommit(
       async (actions) => {

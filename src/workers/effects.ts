@@ -92,8 +92,8 @@ export function effectProcessor(runtime: Runtime) {
   const perQueue = new Map<string, ReturnType<typeof slots>>();
   const run = effectRunner(runtime);
   return (job: Job<Data>, token?: string): Promise<string> => {
-    const queueSlots = perQueue.get(job.queueName) ?? slots(runtime.config.workerConcurrency);
-    perQueue.set(job.queueName, queueSlots);
+    let queueSlots = perQueue.get(job.queueName);
+    if (!queueSlots) perQueue.set(job.queueName, (queueSlots = slots(runtime.config.workerConcurrency)));
     return queueSlots(() => run(job, token));
   };
 }

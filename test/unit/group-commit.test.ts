@@ -63,7 +63,7 @@ describe('group commit', () => {
     expect((settled[1] as PromiseRejectedResult).reason.message).toBe('batch gave no result for item 2');
   });
 
-  it('rejects every item of a batch that throws, or with `alone` runs them again one by one', async () => {
+  it('rejects every item of a batch that throws, or when `alone` says the error may be one item\'s runs them again one by one', async () => {
     const batches: number[][] = [];
     const run = async (items: readonly number[]) => {
       batches.push([...items]);
@@ -79,9 +79,16 @@ describe('group commit', () => {
     ]);
 
     batches.length = 0;
-    const alone = new GroupCommit(run, { maxSize: 10, maxRunning: 1, alone: true });
+    const alone = new GroupCommit(run, { maxSize: 10, maxRunning: 1, alone: (error) => String(error).includes('refused') });
     const settledAlone = await Promise.allSettled([1, 2, 3].map((item) => alone.submit(item)));
     expect(settledAlone.map((one) => (one.status === 'rejected' ? one.reason.message : one.value))).toEqual(['1', 'refused 2', '3']);
     expect(batches).toEqual([[1, 2, 3], [1], [2], [3]]);
+
+    // An error of the whole batch is not tried once per item.
+    batches.length = 0;
+    const whole = new GroupCommit(run, { maxSize: 10, maxRunning: 1, alone: () => false });
+    const settledWhole = await Promise.allSettled([1, 2, 3].map((item) => whole.submit(item)));
+    expect(settledWhole.map((one) => one.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(batches).toEqual([[1, 2, 3]]);
   });
 });
